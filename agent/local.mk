@@ -1,0 +1,1 @@
+# agent/: the ecs-agent daemon and its commands.

@@ -1,0 +1,1 @@
+# proto/: the agent <-> control plane contract (filled in by the protocol work).
