@@ -1,0 +1,1 @@
+# lib/taskdef*: the ECS task-definition model (filled in by that work).
