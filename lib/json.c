@@ -280,7 +280,11 @@ void json_w_node(struct json_writer *w, const json_node *n)
 		json_w_string(w, json_string(n));
 		break;
 	case JSON_NUMBER:
-		if (json_integer(n, &i))
+		/* Copy the number's own text: it round-trips exactly, including
+		 * values such as 1e999 that do not fit a double. */
+		if (n->u.number.r)
+			EMIT(w, yajl_gen_number(w->gen, n->u.number.r, strlen(n->u.number.r)));
+		else if (json_integer(n, &i))
 			json_w_int(w, i);
 		else if (json_number(n, &d))
 			json_w_double(w, d);
@@ -338,7 +342,8 @@ char *json_writer_finish(struct json_writer *w, size_t *len, struct ecs_err *err
 		err_set(err, ENOMEM, "out of memory");
 		return NULL;
 	}
-	memcpy(out, buf, n);
+	if (n)
+		memcpy(out, buf, n);
 	out[n] = '\0';
 	if (len)
 		*len = n;
