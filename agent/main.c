@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "config.h"
+#include "autoconf.h" /* PACKAGE_VERSION; lib/config.h is the config-file parser */
 #include "commands.h"
 #include "log.h"
 

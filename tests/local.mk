@@ -19,7 +19,10 @@ FUZZ_LDADD = tests/fuzz/libreplay.a $(ECS_LIBS)
 FUZZ_LINKFLAGS =
 endif
 
-check_PROGRAMS += tests/unit/test_json tests/unit/test_error
+check_PROGRAMS += tests/unit/test_json tests/unit/test_error tests/unit/test_log_fileio
+tests_unit_test_log_fileio_SOURCES = tests/unit/test_log_fileio.c
+tests_unit_test_log_fileio_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_log_fileio_LDADD = $(UNIT_LDADD)
 tests_unit_test_json_SOURCES = tests/unit/test_json.c
 tests_unit_test_json_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_json_LDADD = $(UNIT_LDADD)
