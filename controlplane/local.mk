@@ -1,0 +1,1 @@
+# controlplane/: ecs-controlplane (filled in by the control-plane work).
