@@ -43,8 +43,17 @@ MEMBER_PLACEHOLDERS = {
     "START_PERIOD": '"startPeriod": 10,',
 }
 
-# Files that are rejected, and the reason each must be rejected with.
+# Files that are rejected, and the reason each must be rejected with. These
+# members exist in no version of the ECS API; the reference agent's Go test
+# harness dropped them silently when decoding, and the aws CLI refuses them
+# ("Unknown parameter"). We name them instead of ignoring them.
 REJECTED = {
+    "nginx.json": 'containerDefinitions[0].portBindings: unknown parameter, did you mean "portMappings"?',
+    "nginx-awsvpc.json": 'containerDefinitions[0].portBindings: unknown parameter, did you mean "portMappings"?',
+    "nginx-port-5180.json": 'containerDefinitions[0].portBindings: unknown parameter, did you mean "portMappings"?',
+    "security-opt-nonewprivileges.json":
+        'containerDefinitions[0].portBindings: unknown parameter, did you mean "portMappings"?',
+    "task-elastic-inference.json": "containerDefinitions[0].inferenceDevices: unknown parameter",
 }
 
 PLACEHOLDER_RE = re.compile(r"\${3,4}([A-Z0-9_]+)\${3,4}")
