@@ -66,6 +66,10 @@ extern const struct td_desc td_desc_container;
 struct td_path {
 	char buf[1024];
 	size_t len;
+	/* Problems reported so far that leave the model usable (an enum value
+	 * ECS does not know is kept as written); validation still runs after
+	 * these, so the operator sees every problem in one pass. */
+	size_t soft_problems;
 };
 
 /* Free everything `obj` (of shape d) owns, not obj itself. */

@@ -85,8 +85,9 @@ static bool in_enum(const char *const *e, const char *s)
 }
 
 /* A string member, checked against `enums` when non-NULL. Returns the string
- * borrowed from the document, NULL when a problem was reported (or on
- * ENOMEM, *rc set). */
+ * borrowed from the document, NULL when it is not a string (or on ENOMEM,
+ * *rc set). A value outside `enums` is reported but still returned: it is a
+ * soft problem that leaves the model usable for validation. */
 static const char *get_string(const json_node *n, const char *const *enums, struct td_path *p,
 			      struct td_problems *problems, int *rc)
 {
@@ -99,7 +100,8 @@ static const char *get_string(const json_node *n, const char *const *enums, stru
 		char list[512];
 		*rc = bad(p, problems, "must be one of: %s (got \"%s\")",
 			  join_enums(enums, list, sizeof(list)), s);
-		return NULL;
+		p->soft_problems++;
+		return *rc < 0 ? NULL : s;
 	}
 	return s;
 }
@@ -446,7 +448,10 @@ static int parse_doc(const char *json, size_t len, unsigned flags, struct taskde
 	struct td_path path = { .len = 0 };
 	path.buf[0] = '\0';
 	rc = td_walk_parse(&td_desc_taskdef, json_root(doc), td, flags, &path, pr);
-	if (rc == 0 && pr->count == first && !(flags & TASKDEF_PARSE_NO_VALIDATE))
+	/* Semantic rules need a well-shaped model: run them unless a type error,
+	 * unknown member or missing required member was found. */
+	bool shape_ok = pr->count - first == path.soft_problems;
+	if (rc == 0 && shape_ok && !(flags & TASKDEF_PARSE_NO_VALIDATE))
 		rc = taskdef_validate(td, pr);
 	if (rc < 0 || pr->count > first)
 		return failed(rc, pr, first, err);
