@@ -312,7 +312,7 @@ static void check_task_options(struct td_vctx *v)
 		td_pathf(base, sizeof(base), "placementConstraints[%zu]", i);
 		if (!pc->type)
 			td_report(v, base, "type", "required (memberOf)");
-		else if (!pc->expression || !pc->expression[0])
+		else if (strcmp(pc->type, "memberOf") == 0 && (!pc->expression || !pc->expression[0]))
 			td_report(v, base, "expression", "a memberOf constraint needs an expression");
 	}
 
