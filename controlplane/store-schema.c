@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The schema, as a list of migrations. Never edit a migration that has been
+ * released: append a new one (ALTER TABLE, CREATE TABLE, data moves). A later
+ * resource family (task definitions, instances, tasks, services) adds its
+ * tables here as the next version.
+ */
+#include "autoconf.h"
+
+#include "store-internal.h"
+
+const char *const store_migrations[] = {
+	/* 1: clusters, their settings, and tags of any resource */
+	"CREATE TABLE clusters ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL,"
+	"  arn TEXT NOT NULL UNIQUE,"
+	"  status TEXT NOT NULL CHECK (status IN ('ACTIVE', 'INACTIVE')),"
+	"  configuration TEXT,"
+	"  created_ms INTEGER NOT NULL"
+	");"
+	"CREATE TABLE cluster_settings ("
+	"  cluster_id INTEGER NOT NULL REFERENCES clusters(id) ON DELETE CASCADE,"
+	"  name TEXT NOT NULL,"
+	"  value TEXT NOT NULL,"
+	"  PRIMARY KEY (cluster_id, name)"
+	");"
+	/* rowid keeps the order in which keys were first set */
+	"CREATE TABLE tags ("
+	"  resource_arn TEXT NOT NULL,"
+	"  key TEXT NOT NULL,"
+	"  value TEXT NOT NULL,"
+	"  UNIQUE (resource_arn, key)"
+	");",
+
+	/* 2: task definitions (store-taskdefs.c). `body` is the whole
+	 * taskDefinition as DescribeTaskDefinition returns it; the columns
+	 * beside it are what queries and placement need. */
+	"CREATE TABLE task_definitions ("
+	"  id INTEGER PRIMARY KEY,"
+	"  family TEXT NOT NULL,"
+	"  revision INTEGER NOT NULL,"
+	"  arn TEXT NOT NULL UNIQUE,"
+	"  status TEXT NOT NULL CHECK (status IN ('ACTIVE', 'INACTIVE', 'DELETE_IN_PROGRESS')),"
+	"  body TEXT NOT NULL,"
+	"  registered_ms INTEGER NOT NULL,"
+	"  deregistered_ms INTEGER,"
+	"  UNIQUE (family, revision)"
+	");"
+	"CREATE INDEX task_definitions_status ON task_definitions (status, family, revision);",
+
+	/* 3: container instances and attributes (store-instances.c). Resources
+	 * are the registered totals; what remains is computed from the tasks
+	 * placed on an instance, so no counter can drift. `desired_version`
+	 * grows whenever the instance's desired task list changes: it is what
+	 * the agent's long poll compares. */
+	"CREATE TABLE container_instances ("
+	"  id INTEGER PRIMARY KEY,"
+	"  cluster_id INTEGER NOT NULL REFERENCES clusters(id),"
+	"  arn TEXT NOT NULL UNIQUE,"
+	"  ec2_instance_id TEXT,"
+	"  hostname TEXT,"
+	"  status TEXT NOT NULL,"
+	"  status_reason TEXT,"
+	"  token_hash TEXT,"
+	"  agent_connected INTEGER NOT NULL DEFAULT 0,"
+	"  last_seen_ms INTEGER,"
+	"  cpu INTEGER NOT NULL DEFAULT 0,"
+	"  memory INTEGER NOT NULL DEFAULT 0,"
+	"  resources TEXT NOT NULL,"
+	"  version_info TEXT,"
+	"  capabilities TEXT,"
+	"  desired_version INTEGER NOT NULL DEFAULT 1,"
+	"  registered_ms INTEGER NOT NULL,"
+	"  updated_ms INTEGER NOT NULL"
+	");"
+	"CREATE INDEX container_instances_cluster ON container_instances (cluster_id, status);"
+	"CREATE TABLE attributes ("
+	"  cluster_id INTEGER NOT NULL REFERENCES clusters(id) ON DELETE CASCADE,"
+	"  target_type TEXT NOT NULL,"
+	"  target_id TEXT NOT NULL,"
+	"  name TEXT NOT NULL,"
+	"  value TEXT,"
+	"  PRIMARY KEY (cluster_id, target_id, name)"
+	");",
+
+	/* 4: tasks and their containers (store-tasks.c). A task holds its
+	 * reservation (cpu, memory, host ports as JSON) on its instance until
+	 * it is STOPPED. `sequence` is the highest agent state-change sequence
+	 * applied, which makes reports idempotent. */
+	"CREATE TABLE tasks ("
+	"  id INTEGER PRIMARY KEY,"
+	"  arn TEXT NOT NULL UNIQUE,"
+	"  cluster_id INTEGER NOT NULL REFERENCES clusters(id),"
+	"  instance_id INTEGER REFERENCES container_instances(id),"
+	"  taskdef_id INTEGER NOT NULL REFERENCES task_definitions(id),"
+	"  overrides TEXT,"
+	"  started_by TEXT,"
+	"  group_name TEXT,"
+	"  launch_type TEXT,"
+	"  last_status TEXT NOT NULL,"
+	"  desired_status TEXT NOT NULL,"
+	"  stop_code TEXT,"
+	"  stopped_reason TEXT,"
+	"  health_status TEXT,"
+	"  cpu INTEGER NOT NULL DEFAULT 0,"
+	"  memory INTEGER NOT NULL DEFAULT 0,"
+	"  host_ports TEXT,"
+	"  attachments TEXT,"
+	"  sequence INTEGER NOT NULL DEFAULT 0,"
+	"  created_ms INTEGER NOT NULL,"
+	"  pull_started_ms INTEGER,"
+	"  pull_stopped_ms INTEGER,"
+	"  started_ms INTEGER,"
+	"  stopping_ms INTEGER,"
+	"  execution_stopped_ms INTEGER,"
+	"  stopped_ms INTEGER,"
+	"  updated_ms INTEGER NOT NULL"
+	");"
+	"CREATE INDEX tasks_cluster ON tasks (cluster_id, desired_status, last_status);"
+	"CREATE INDEX tasks_instance ON tasks (instance_id, desired_status);"
+	"CREATE TABLE task_containers ("
+	"  task_id INTEGER NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,"
+	"  name TEXT NOT NULL,"
+	"  arn TEXT NOT NULL,"
+	"  image TEXT,"
+	"  image_digest TEXT,"
+	"  runtime_id TEXT,"
+	"  last_status TEXT NOT NULL,"
+	"  exit_code INTEGER,"
+	"  reason TEXT,"
+	"  health_status TEXT,"
+	"  network_bindings TEXT,"
+	"  cpu INTEGER,"
+	"  memory INTEGER,"
+	"  memory_reservation INTEGER,"
+	"  PRIMARY KEY (task_id, name)"
+	");",
+};
+
+const size_t store_n_migrations = sizeof(store_migrations) / sizeof(store_migrations[0]);

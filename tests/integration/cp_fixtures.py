@@ -1,0 +1,245 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Fixtures for the ecs-controlplane tests: a real daemon on a free loopback
+port with a temporary database and credentials file, the real aws CLI and
+boto3 pointed at it, and a raw SigV4-signed request helper for what the SDKs
+refuse to send (wrong types, bad signatures, skewed clocks).
+
+Test modules import the fixtures they use:
+    from cp_fixtures import controlplane, aws, ecs  # noqa: F401
+"""
+import datetime
+import http.client
+import json
+import os
+import pathlib
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from unittest import mock
+
+import boto3
+import botocore.auth
+import botocore.config
+import botocore.credentials
+import pytest
+from botocore.awsrequest import AWSRequest
+
+SOURCE_DIR = pathlib.Path(os.environ.get("ECS_SOURCE_DIR", pathlib.Path(__file__).resolve().parents[2]))
+BUILD_DIR = pathlib.Path(os.environ.get("ECS_BUILD_DIR", SOURCE_DIR / "build"))
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+AKID = "AKIDCPTEST0001"
+SECRET = "cp-test-secret/0001+abcdefghijklmnop"
+TARGET_PREFIX = "AmazonEC2ContainerServiceV20141113."
+AWS_CLI = "/usr/bin/aws"
+
+
+def cluster_arn(name, region=REGION, account=ACCOUNT):
+    return f"arn:aws:ecs:{region}:{account}:cluster/{name}"
+
+
+class ControlPlane:
+    """One ecs-controlplane process. Its state lives in `workdir`, so stop()
+    followed by start() is a restart that keeps the database."""
+
+    def __init__(self, workdir, no_auth=False, extra_args=()):
+        self.workdir = pathlib.Path(workdir)
+        self.binary = BUILD_DIR / "controlplane" / "ecs-controlplane"
+        self.db = self.workdir / "state.db"
+        self.credentials = self.workdir / "credentials"
+        self.config = self.workdir / "controlplane.conf"
+        self.log = self.workdir / "controlplane.log"
+        self.no_auth = no_auth
+        self.extra_args = list(extra_args)
+        self.proc = None
+        self.port = None
+        self.credentials.write_text(f"# test keys\n{AKID} {SECRET}\n")
+        self.credentials.chmod(0o600)
+        self.config.write_text("")
+
+    @property
+    def endpoint(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout=10):
+        if not self.binary.exists():
+            pytest.fail(f"{self.binary} is not built: run scripts/test")
+        args = [str(self.binary), "--config", str(self.config), "--listen", "127.0.0.1:0",
+                "--db", str(self.db), "--region", REGION, "--account-id", ACCOUNT]
+        args += ["--no-auth"] if self.no_auth else ["--credentials", str(self.credentials)]
+        args += self.extra_args
+        self.log.write_text("")
+        log = open(self.log, "ab")
+        # The environment must not reconfigure the daemon behind the test's back.
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ECS_CP_")}
+        self.proc = subprocess.Popen(args, stdout=log, stderr=log, stdin=subprocess.DEVNULL, env=env)
+        log.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            m = re.search(r"Listening on http://127\.0\.0\.1:(\d+)", self.log.read_text())
+            if m:
+                self.port = int(m.group(1))
+                return self
+            if self.proc.poll() is not None:
+                pytest.fail(f"ecs-controlplane exited with {self.proc.returncode}:\n{self.log.read_text()}")
+            time.sleep(0.02)
+        self.kill()
+        pytest.fail(f"ecs-controlplane did not start:\n{self.log.read_text()}")
+
+    def stop(self, timeout=10):
+        """SIGTERM and wait; returns the exit status."""
+        if not self.proc:
+            return None
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            pytest.fail("ecs-controlplane did not stop on SIGTERM")
+        self.proc = None
+        return rc
+
+    def kill(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None
+
+    def restart(self):
+        self.stop()
+        return self.start()
+
+    def log_text(self):
+        return self.log.read_text()
+
+
+@pytest.fixture
+def workdir():
+    d = tempfile.mkdtemp(prefix="ecs-cp-test.")
+    yield pathlib.Path(d)
+    shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture
+def controlplane(workdir):
+    cp = ControlPlane(workdir).start()
+    yield cp
+    cp.kill()
+
+
+@pytest.fixture
+def controlplane_noauth(workdir):
+    cp = ControlPlane(workdir, no_auth=True).start()
+    yield cp
+    cp.kill()
+
+
+def cli_env(workdir, access_key=AKID, secret=SECRET, region=REGION):
+    """An environment in which nothing from the machine's AWS setup leaks in."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    empty = pathlib.Path(workdir) / "aws-empty"
+    empty.write_text("")
+    env.update({
+        "AWS_ACCESS_KEY_ID": access_key,
+        "AWS_SECRET_ACCESS_KEY": secret,
+        "AWS_DEFAULT_REGION": region,
+        "AWS_CONFIG_FILE": str(empty),
+        "AWS_SHARED_CREDENTIALS_FILE": str(empty),
+        "AWS_MAX_ATTEMPTS": "1",
+        "AWS_RETRY_MODE": "standard",
+        "AWS_PAGER": "",
+    })
+    return env
+
+
+class CliResult:
+    def __init__(self, proc):
+        self.rc = proc.returncode
+        self.stdout = proc.stdout
+        self.stderr = proc.stderr
+
+    @property
+    def json(self):
+        return json.loads(self.stdout)
+
+
+@pytest.fixture
+def aws(controlplane, workdir):
+    """aws("ecs", "list-clusters", ...) -> CliResult, against the daemon."""
+    def run(*args, access_key=AKID, secret=SECRET, timeout=60):
+        cmd = [AWS_CLI, "--no-cli-pager", "--output", "json",
+               "--endpoint-url", controlplane.endpoint, *args]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+                              env=cli_env(workdir, access_key, secret))
+        return CliResult(proc)
+    return run
+
+
+def make_client(endpoint, access_key=AKID, secret=SECRET, region=REGION):
+    return boto3.client(
+        "ecs", endpoint_url=endpoint, region_name=region,
+        aws_access_key_id=access_key, aws_secret_access_key=secret,
+        config=botocore.config.Config(retries={"total_max_attempts": 1}))
+
+
+@pytest.fixture
+def ecs(controlplane):
+    client = make_client(controlplane.endpoint)
+    yield client
+    client.close()
+
+
+class RawReply:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    @property
+    def json(self):
+        return json.loads(self.body)
+
+    @property
+    def error_type(self):
+        return self.json.get("__type")
+
+
+def raw_request(endpoint, operation=None, body=b"{}", *, sign=True, access_key=AKID, secret=SECRET,
+                region=REGION, service="ecs", when=None, headers=None, method="POST", path="/",
+                target=None):
+    """Send one request exactly as given, signed with botocore's SigV4Auth
+    (unless sign=False). `when` (a naive UTC datetime) fakes the signing clock."""
+    if isinstance(body, str):
+        body = body.encode()
+    hdrs = {"Content-Type": "application/x-amz-json-1.1"}
+    if target is not None:
+        hdrs["X-Amz-Target"] = target
+    elif operation is not None:
+        hdrs["X-Amz-Target"] = TARGET_PREFIX + operation
+    hdrs.update(headers or {})
+    hdrs = {k: v for k, v in hdrs.items() if v is not None}
+    url = endpoint + path
+    if sign:
+        req = AWSRequest(method=method, url=url, data=body, headers=hdrs)
+        creds = botocore.credentials.Credentials(access_key, secret)
+        signer = botocore.auth.SigV4Auth(creds, service, region)
+        if when is None:
+            signer.add_auth(req)
+        else:
+            with mock.patch("botocore.auth.datetime") as dt:
+                dt.datetime.utcnow.return_value = when
+                dt.datetime.side_effect = datetime.datetime
+                signer.add_auth(req)
+        hdrs = dict(req.headers.items())
+    host, port = endpoint.split("//", 1)[1].split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=30)
+    try:
+        conn.request(method, path, body=body, headers=hdrs)
+        resp = conn.getresponse()
+        return RawReply(resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read())
+    finally:
+        conn.close()
