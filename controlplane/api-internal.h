@@ -12,6 +12,8 @@ struct api {
 	char *account_id;
 	int64_t (*now_ms)(void *userdata);
 	void *clock_data;
+	api_instance_listener instance_listener;
+	void *instance_listener_data;
 };
 
 /* One operation in flight. */

@@ -64,6 +64,18 @@ void api_set_clock(struct api *api, int64_t (*now_ms)(void *userdata), void *use
 	api->clock_data = userdata;
 }
 
+void api_set_instance_listener(struct api *api, api_instance_listener fn, void *userdata)
+{
+	api->instance_listener = fn;
+	api->instance_listener_data = userdata;
+}
+
+void api_instance_changed(struct api *api, int64_t instance_id)
+{
+	if (api->instance_listener)
+		api->instance_listener(instance_id, api->instance_listener_data);
+}
+
 void api_reply_clear(struct api_reply *r)
 {
 	if (!r)

@@ -68,3 +68,12 @@ int api_reply_error(struct api_reply *out, int status, const char *type, const c
 
 /* Whether `operation` is in the dispatch table. */
 bool api_operation_exists(const char *operation);
+
+/* Desired-state notifications. Whoever changes the desired task list of a
+ * container instance (RunTask, StartTask, StopTask, deregistration, the
+ * liveness sweep) calls api_instance_changed() after its transaction has
+ * committed; the agent endpoint registers the listener and answers the
+ * instance's waiting long poll at once. No listener: nothing happens. */
+typedef void (*api_instance_listener)(int64_t instance_id, void *userdata);
+void api_set_instance_listener(struct api *api, api_instance_listener fn, void *userdata);
+void api_instance_changed(struct api *api, int64_t instance_id);
