@@ -6,12 +6,6 @@ lib_libecs_a_SOURCES += \
 dist_doc_DATA += docs/config-format.md
 
 check_PROGRAMS += tests/unit/test_config tests/unit/test_backoff
-tests_unit_test_config_SOURCES = tests/unit/test_config.c
-tests_unit_test_config_CFLAGS = $(UNIT_CFLAGS)
-tests_unit_test_config_LDADD = $(UNIT_LDADD)
-tests_unit_test_backoff_SOURCES = tests/unit/test_backoff.c
-tests_unit_test_backoff_CFLAGS = $(UNIT_CFLAGS)
-tests_unit_test_backoff_LDADD = $(UNIT_LDADD)
 
 check_PROGRAMS += tests/fuzz/fuzz_config
 tests_fuzz_fuzz_config_SOURCES = tests/fuzz/fuzz_config.c

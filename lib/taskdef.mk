@@ -13,11 +13,7 @@ lib_libecs_a_SOURCES += \
 
 check_PROGRAMS += tests/unit/test_taskdef tests/unit/test_taskdef_rules
 tests_unit_test_taskdef_SOURCES = tests/unit/test_taskdef.c tests/unit/test_taskdef_util.h
-tests_unit_test_taskdef_CFLAGS = $(UNIT_CFLAGS)
-tests_unit_test_taskdef_LDADD = $(UNIT_LDADD)
 tests_unit_test_taskdef_rules_SOURCES = tests/unit/test_taskdef_rules.c tests/unit/test_taskdef_util.h
-tests_unit_test_taskdef_rules_CFLAGS = $(UNIT_CFLAGS)
-tests_unit_test_taskdef_rules_LDADD = $(UNIT_LDADD)
 
 check_PROGRAMS += tests/fuzz/fuzz_taskdef
 tests_fuzz_fuzz_taskdef_SOURCES = tests/fuzz/fuzz_taskdef.c

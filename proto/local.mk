@@ -26,8 +26,6 @@ lib/wire.$(OBJEXT): proto/agent.pb-c.h
 # protocol work stays in one fragment; the variables they use are set there.)
 check_PROGRAMS += tests/unit/test_wire
 tests_unit_test_wire_SOURCES = tests/unit/test_wire.c tests/unit/wire_samples.h
-tests_unit_test_wire_CFLAGS = $(UNIT_CFLAGS)
-tests_unit_test_wire_LDADD = $(UNIT_LDADD)
 
 check_PROGRAMS += tests/fuzz/fuzz_wire_agent tests/fuzz/fuzz_wire_controlplane
 tests_fuzz_fuzz_wire_agent_SOURCES = tests/fuzz/fuzz_wire_agent.c tests/fuzz/fuzz_wire.h

@@ -3,8 +3,10 @@
 # programs are named tests/unit/test_*, fuzz targets tests/fuzz/fuzz_*
 # (scripts/test finds and runs them by those names).
 
+# A unit test of lib/ needs only `check_PROGRAMS += tests/unit/test_NAME`
+# (sources default to tests/unit/test_NAME.c, the link line to LDADD).
 UNIT_LDADD = $(ECS_LIBS) $(CMOCKA_LIBS)
-UNIT_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+UNIT_CFLAGS = $(AM_CFLAGS)
 
 # A fuzz target is a libFuzzer entry point. In the normal build it is linked
 # with a small main() that replays files (the seed corpus, crash reproducers);
@@ -20,15 +22,6 @@ FUZZ_LINKFLAGS =
 endif
 
 check_PROGRAMS += tests/unit/test_json tests/unit/test_error tests/unit/test_log_fileio
-tests_unit_test_log_fileio_SOURCES = tests/unit/test_log_fileio.c
-tests_unit_test_log_fileio_CFLAGS = $(UNIT_CFLAGS)
-tests_unit_test_log_fileio_LDADD = $(UNIT_LDADD)
-tests_unit_test_json_SOURCES = tests/unit/test_json.c
-tests_unit_test_json_CFLAGS = $(UNIT_CFLAGS)
-tests_unit_test_json_LDADD = $(UNIT_LDADD)
-tests_unit_test_error_SOURCES = tests/unit/test_error.c
-tests_unit_test_error_CFLAGS = $(UNIT_CFLAGS)
-tests_unit_test_error_LDADD = $(UNIT_LDADD)
 
 check_PROGRAMS += tests/fuzz/fuzz_json
 tests_fuzz_fuzz_json_SOURCES = tests/fuzz/fuzz_json.c
