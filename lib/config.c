@@ -519,9 +519,10 @@ static void write_name(FILE *out, const char *name)
 int config_write(const struct config *c, FILE *out, unsigned flags, struct ecs_err *err)
 {
 	for (size_t i = 0; i < c->n_keys; i++) {
-		_cleanup_free_ char *text = value_text(c, i, err);
+		struct ecs_err why = { 0 };
+		_cleanup_free_ char *text = value_text(c, i, &why);
 		if (!text)
-			return err_wrap(err, "%s", c->keys[i].name);
+			return err_set(err, why.code, "%s: %s", c->keys[i].name, why.msg);
 		fprintf(out, "%s=%s", c->keys[i].name, text);
 		if (flags & CONFIG_WRITE_ORIGIN) {
 			const struct config_origin *o = &c->state[i].origin;

@@ -17,8 +17,9 @@
  *     without '=' is an error.
  *   - Keys match [A-Za-z_][A-Za-z0-9_]* and are case-sensitive.
  *   - A line is at most CONFIG_MAX_LINE bytes, a file at most CONFIG_MAX_FILE
- *     bytes. Control characters other than tab are errors; a NUL byte makes
- *     the whole file rejected (it is not a text file).
+ *     bytes. Control characters other than tab are errors; a NUL byte is an
+ *     error that ends the file (it is not a text file): the lines before it
+ *     are applied, the rest is ignored.
  *   - There is no line continuation and no variable expansion ($ is literal).
  *
  * Values

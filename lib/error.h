@@ -42,7 +42,9 @@ int err_set_errno(struct ecs_err *err, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* Prefix the existing message with "context: ". Returns the stored negative
- * code (or -EIO when the error was never set). */
+ * code (or -EIO when the error was never set). With err == NULL nothing was
+ * stored and the result is -EIO: a function that accepts a NULL err must
+ * return the callee's code itself rather than err_wrap()'s. */
 int err_wrap(struct ecs_err *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

@@ -29,7 +29,9 @@ int file_read_all(const char *path, size_t max_size, char **out, size_t *len, st
 
 	for (;;) {
 		if (used + 1 >= cap) {
-			if (cap > max_size + 1)
+			/* Never grow past the limit. Written as cap - 1 because
+			 * max_size + 1 wraps to 0 for SIZE_MAX ("no limit"). */
+			if (cap - 1 > max_size)
 				return err_set(err, EFBIG, "%s: larger than %zu bytes", path, max_size);
 			char *bigger = realloc(buf, cap * 2);
 			if (!bigger)

@@ -12,18 +12,37 @@ struct json_doc {
 	yajl_val root;
 };
 
+/* The index of the last byte of the comment that starts at text[i] ("/" "*"
+ * or "//"), or len when it does not end (yajl then reports the error). */
+static size_t comment_end(const char *text, size_t len, size_t i)
+{
+	if (text[i + 1] == '/') {
+		const char *nl = memchr(text + i + 2, '\n', len - i - 2);
+		return nl ? (size_t)(nl - text) : len;
+	}
+	for (size_t j = i + 2; j + 1 < len; j++)
+		if (text[j] == '*' && text[j + 1] == '/')
+			return j + 1;
+	return len;
+}
+
 /* yajl's tree builder and its free are recursive; bound the depth first so
- * hostile input cannot exhaust the stack. Strings are skipped so brackets
- * inside them do not count. */
+ * hostile input cannot exhaust the stack. Strings and comments (which
+ * yajl_tree_parse() accepts) are skipped as yajl's lexer skips them, so
+ * brackets inside them do not count and a quote inside a comment cannot
+ * hide the brackets after it. */
 static int check_depth(const char *text, size_t len, struct ecs_err *err)
 {
 	int depth = 0;
 	bool in_string = false;
 
+	/* yajl reads a NUL-terminated copy: an embedded NUL would cut it. */
+	const char *nul = memchr(text, '\0', len);
+	if (nul)
+		return err_set(err, EINVAL, "NUL byte at offset %zu", (size_t)(nul - text));
+
 	for (size_t i = 0; i < len; i++) {
 		char c = text[i];
-		if (c == '\0')
-			return err_set(err, EINVAL, "NUL byte at offset %zu", i);
 		if (in_string) {
 			if (c == '\\')
 				i++;
@@ -31,7 +50,9 @@ static int check_depth(const char *text, size_t len, struct ecs_err *err)
 				in_string = false;
 			continue;
 		}
-		if (c == '"') {
+		if (c == '/' && i + 1 < len && (text[i + 1] == '*' || text[i + 1] == '/')) {
+			i = comment_end(text, len, i);
+		} else if (c == '"') {
 			in_string = true;
 		} else if (c == '{' || c == '[') {
 			if (++depth > JSON_MAX_DEPTH)

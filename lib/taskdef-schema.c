@@ -261,6 +261,8 @@ static const struct td_field container_fields[] = {
 	F_SUB("firelensConfiguration", OBJECT, firelens_configuration, firelens_configuration_desc, 0),
 };
 #undef T
+/* td_walk_parse() tracks members it has seen in a 64-bit mask. */
+_Static_assert(ARRAY_SIZE(container_fields) <= 64, "ContainerDefinition has too many members");
 const struct td_desc td_desc_container = {
 	"ContainerDefinition", sizeof(struct td_container), container_fields,
 	ARRAY_SIZE(container_fields),
@@ -427,6 +429,7 @@ static const struct td_field taskdef_fields[] = {
 	F_SUB("tags", LIST, tags, tag_desc, 0),
 };
 #undef T
+_Static_assert(ARRAY_SIZE(taskdef_fields) <= 64, "RegisterTaskDefinitionRequest has too many members");
 const struct td_desc td_desc_taskdef = {
 	"RegisterTaskDefinitionRequest", sizeof(struct taskdef), taskdef_fields,
 	ARRAY_SIZE(taskdef_fields),

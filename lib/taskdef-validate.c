@@ -268,6 +268,17 @@ static bool reserved_prefix(const char *s)
 	return s && strncasecmp(s, "aws:", 4) == 0;
 }
 
+/* Tag limits count Unicode characters, not bytes; the parser only accepts
+ * valid UTF-8, so counting the bytes that do not continue a sequence is
+ * enough. */
+static size_t utf8_length(const char *s)
+{
+	size_t n = 0;
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
 static void check_tags(struct td_vctx *v)
 {
 	const struct taskdef *td = v->td;
@@ -279,11 +290,11 @@ static void check_tags(struct td_vctx *v)
 	for (size_t i = 0; i < td->tags.count; i++) {
 		const struct td_tag *t = &td->tags.items[i];
 		td_pathf(base, sizeof(base), "tags[%zu]", i);
-		if (!t->key || !t->key[0] || strlen(t->key) > 128)
+		if (!t->key || !t->key[0] || utf8_length(t->key) > 128)
 			td_report(v, base, "key", "must be 1 to 128 characters");
 		else if (reserved_prefix(t->key))
 			td_report(v, base, "key", "the aws: prefix is reserved for AWS use");
-		if (t->value && strlen(t->value) > 256)
+		if (t->value && utf8_length(t->value) > 256)
 			td_report(v, base, "value", "must be at most 256 characters");
 		for (size_t j = 0; t->key && j < i; j++) {
 			if (td->tags.items[j].key && !strcmp(td->tags.items[j].key, t->key)) {
@@ -361,7 +372,10 @@ int taskdef_validate(const struct taskdef *td, struct td_problems *problems)
 	};
 	size_t before = problems->count;
 
-	_cleanup_free_ char *json = taskdef_to_json(td, false, NULL);
+	/* Measure the request ECS would have received: the members ECS adds on
+	 * registration (TASKDEF_PARSE_STORED) must not push a stored copy of a
+	 * definition that was accepted over the limit. */
+	_cleanup_free_ char *json = taskdef_to_json_flags(td, TASKDEF_EMIT_REQUEST, NULL);
 	if (json && strlen(json) > MAX_SIZE) {
 		td_report(&v, "", NULL, "the task definition is %zu bytes as compact JSON; ECS allows at most %d",
 			  strlen(json), MAX_SIZE);

@@ -207,6 +207,10 @@ ProtobufCMessage *wire_decode(enum wire_msg type, const void *buf, size_t len,
 			t->max_size);
 		return NULL;
 	}
+	if (!buf && len > 0) {
+		err_set(err, EINVAL, "decoding %s: no buffer for %zu bytes", t->name, len);
+		return NULL;
+	}
 	if (!buf)
 		buf = empty;
 
@@ -398,8 +402,10 @@ const char *wire_health_status_name(Ecsagent__HealthStatus h)
 		return "HEALTHY";
 	case ECSAGENT__HEALTH_STATUS__UNHEALTHY:
 		return "UNHEALTHY";
-	default:
+	case ECSAGENT__HEALTH_STATUS__HEALTH_UNKNOWN:
 		return "UNKNOWN";
+	default:
+		return NULL; /* a newer peer's value: as wire.h says, not "UNKNOWN" */
 	}
 }
 

@@ -87,14 +87,15 @@ size_t wire_msg_max_size(enum wire_msg type);
 uint8_t *wire_encode(const ProtobufCMessage *msg, size_t *len, struct ecs_err *err);
 
 /*
- * Decode `len` bytes as `type`. Returns a message to release with
+ * Decode `len` bytes at `buf` as `type` (buf may be NULL when len is 0: an
+ * empty body). Returns a message to release with
  * wire_free(), or NULL:
  *   -EMSGSIZE         len exceeds the type's limit (nothing was parsed), or
  *                     decoding would exceed the memory budget
  *   -EBADMSG          not a valid encoding of the type (truncated, garbage)
  *   -EPROTO           no protocol version in the body
  *   -EPROTONOSUPPORT  protocol major version newer than WIRE_PROTOCOL_MAJOR
- *   -EINVAL           type out of range
+ *   -EINVAL           type out of range, or buf NULL with len > 0
  * Unknown fields are skipped (kept, and re-sent if the message is encoded
  * again). The result is a ProtobufCMessage of the type's generated struct.
  */

@@ -76,3 +76,13 @@ def test_version_and_unknown_command(ecs_agent):
     assert r.returncode == 0 and r.stdout.startswith("ecs-agent ")
     r = ecs_agent("frobnicate")
     assert r.returncode == 2 and "unknown command" in r.stderr
+
+
+def test_hostile_nesting_is_an_error_not_a_crash(ecs_agent, tmp_path):
+    # A quote inside a comment used to hide the brackets after it from the
+    # depth check; yajl's recursive free then overflowed the stack.
+    depth = 300000
+    f = write(tmp_path, "deep.json", '/* " */' + "[" * depth + "]" * depth)
+    r = ecs_agent("validate-task-definition", f)
+    assert r.returncode == 1, r.stderr
+    assert "nesting deeper than 64" in r.stdout

@@ -90,6 +90,42 @@ static void test_rejects_nul_and_depth(void **state)
 	assert_non_null(doc);
 }
 
+/* yajl accepts comments: a quote inside one must not make the depth check
+ * think a string started and skip the brackets after it (a deep document
+ * then crashed yajl's recursive free). */
+static void test_depth_counts_past_comments(void **state)
+{
+	static const char *const openers[] = { "/* \" */", "// \"\n" };
+	for (size_t k = 0; k < ARRAY_SIZE(openers); k++) {
+		char doc[512];
+		size_t n = (size_t)snprintf(doc, sizeof(doc), "%s", openers[k]);
+		for (int d = 0; d < JSON_MAX_DEPTH + 1; d++)
+			doc[n++] = '[';
+		for (int d = 0; d < JSON_MAX_DEPTH + 1; d++)
+			doc[n++] = ']';
+		doc[n] = '\0';
+		struct ecs_err err = { 0 };
+		assert_null(parse(doc, &err));
+		assert_int_equal(err.code, EINVAL);
+		assert_non_null(strstr(err.msg, "nesting deeper"));
+	}
+
+	/* Brackets inside comments do not count; the document still parses. */
+	char many[300];
+	size_t n = (size_t)snprintf(many, sizeof(many), "/* ");
+	memset(many + n, '[', 200);
+	n += 200;
+	snprintf(many + n, sizeof(many) - n, " */ {\"a\": [1] // [[[[\n}");
+	struct ecs_err err = { 0 };
+	_cleanup_(json_doc_freep) struct json_doc *doc = parse(many, &err);
+	assert_non_null(doc);
+	assert_int_equal(json_array_size(json_get(json_root(doc), "a")), 1);
+
+	/* A NUL inside a comment is still refused (yajl would stop reading there). */
+	assert_null(json_parse("[1] // \0 [", 10, &err));
+	assert_non_null(strstr(err.msg, "NUL byte at offset 7"));
+}
+
 static void test_writer_round_trip(void **state)
 {
 	struct ecs_err err;
@@ -128,6 +164,7 @@ int main(void)
 		cmocka_unit_test(test_integral_double_is_integer),
 		cmocka_unit_test(test_rejects),
 		cmocka_unit_test(test_rejects_nul_and_depth),
+		cmocka_unit_test(test_depth_counts_past_comments),
 		cmocka_unit_test(test_writer_round_trip),
 		cmocka_unit_test(test_writer_errors_stick),
 	};

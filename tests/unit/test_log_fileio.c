@@ -88,6 +88,11 @@ static void test_read_all_and_cap(void **state)
 	assert_int_equal(len, sizeof(data));
 	assert_int_equal(buf[len], '\0');
 
+	/* SIZE_MAX means "no limit", not a limit that wraps to 0. */
+	_cleanup_free_ char *unlimited = NULL;
+	assert_int_equal(file_read_all(path, SIZE_MAX, &unlimited, &len, &err), 0);
+	assert_int_equal(len, sizeof(data));
+
 	_cleanup_free_ char *none = NULL;
 	assert_int_equal(file_read_all(path, sizeof(data) - 1, &none, &len, &err), -EFBIG);
 	assert_null(none);

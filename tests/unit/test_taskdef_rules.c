@@ -319,6 +319,20 @@ static void test_tags(void **state)
 	char doc[1024];
 	snprintf(doc, sizeof(doc), TASK(",'tags':[{'key':'k','value':'%s'}]", C("a", "")), value);
 	expect_only_problem(doc, "tags[0].value", "at most 256");
+
+	/* The limits are in characters: 128 two-byte characters (256 bytes) is
+	 * a valid key, 256 of them a valid value; one more is not. */
+	char key[2 * 129 + 1] = "", wide[2 * 257 + 1] = "";
+	for (int i = 0; i < 128; i++)
+		strcat(key, "\xc3\xa9");
+	for (int i = 0; i < 256; i++)
+		strcat(wide, "\xc3\xa9");
+	char big[2048];
+	snprintf(big, sizeof(big), TASK(",'tags':[{'key':'%s','value':'%s'}]", C("a", "")), key, wide);
+	expect_valid(big);
+	strcat(key, "\xc3\xa9");
+	snprintf(big, sizeof(big), TASK(",'tags':[{'key':'%s','value':'x'}]", C("a", "")), key);
+	expect_only_problem(big, "tags[0].key", "1 to 128 characters");
 }
 
 static void test_firelens(void **state)
@@ -456,6 +470,28 @@ static void test_size_limit(void **state)
 	free(doc);
 }
 
+/* The limit applies to the request: the members ECS adds on registration do
+ * not count, or a stored copy of an accepted definition could not be read
+ * back. */
+static void test_size_limit_ignores_stored_members(void **state)
+{
+	size_t cap = 200000, len = 0;
+	char *doc = malloc(cap);
+	assert_non_null(doc);
+	len += (size_t)snprintf(doc, cap, "{'family':'big','revision':1,'taskDefinitionArn':'arn:");
+	memset(doc + len, 'a', 3000); /* request ~64 KB, with the ARN ~67 KB */
+	len += 3000;
+	len += (size_t)snprintf(doc + len, cap - len, "','containerDefinitions':[{'name':'c',"
+						      "'image':'i','memory':64,'environment':[");
+	for (int i = 0; i < 2200; i++)
+		len += (size_t)snprintf(doc + len, cap - len, "%s{'name':'V%04d','value':'x'}",
+					i ? "," : "", i);
+	snprintf(doc + len, cap - len, "]}]}");
+	struct taskdef *td = parse_ok_flags(doc, TASKDEF_PARSE_STORED);
+	taskdef_free(td);
+	free(doc);
+}
+
 /* All broken rules are reported, not just the first. */
 static void test_collects_all(void **state)
 {
@@ -515,6 +551,7 @@ int main(void)
 		cmocka_unit_test(test_fargate_sizes),
 		cmocka_unit_test(test_fargate_host_access),
 		cmocka_unit_test(test_size_limit),
+		cmocka_unit_test(test_size_limit_ignores_stored_members),
 		cmocka_unit_test(test_collects_all),
 	};
 	return cmocka_run_group_tests_name("taskdef_rules", tests, NULL, NULL);

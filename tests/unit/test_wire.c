@@ -222,6 +222,11 @@ static void test_missing_version_refused(void **state)
 
 	assert_null(wire_decode_poll_request(NULL, 0, &err));
 	assert_int_equal(err.code, EPROTO);
+	/* A NULL buffer is an empty body only; with a length it is refused
+	 * rather than read past a 1-byte stand-in. */
+	assert_null(wire_decode_poll_request(NULL, 16, &err));
+	assert_int_equal(err.code, EINVAL);
+	assert_non_null(strstr(err.msg, "no buffer"));
 	assert_null(wire_decode_register_response(only_arn, sizeof(only_arn), &err));
 	assert_int_equal(err.code, EPROTO);
 	assert_non_null(strstr(err.msg, "no protocol version"));
@@ -455,6 +460,7 @@ static void test_names(void **state)
 	assert_int_equal(wire_status_parse(NULL, &st), -EINVAL);
 	assert_string_equal(wire_health_status_name(ECSAGENT__HEALTH_STATUS__HEALTH_UNKNOWN), "UNKNOWN");
 	assert_string_equal(wire_health_status_name(ECSAGENT__HEALTH_STATUS__UNHEALTHY), "UNHEALTHY");
+	assert_null(wire_health_status_name((Ecsagent__HealthStatus)99));
 	assert_string_equal(wire_stop_code_name(ECSAGENT__STOP_CODE__ESSENTIAL_CONTAINER_EXITED),
 			    "EssentialContainerExited");
 	assert_null(wire_stop_code_name(ECSAGENT__STOP_CODE__STOP_CODE_UNSPECIFIED));
