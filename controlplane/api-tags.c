@@ -5,7 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api-instances.h"
 #include "api-internal.h"
+#include "api-taskdefs.h"
+#include "api-tasks.h"
 #include "arn.h"
 
 #define MAX_TAGS 50
@@ -26,6 +29,9 @@ static const struct {
 	int (*exists)(struct api_call *c, const char *arn);
 } taggable[] = {
 	{ "cluster", cluster_exists },
+	{ "container-instance", api_instance_exists },
+	{ "task-definition", api_taskdef_exists },
+	{ "task", api_task_exists },
 };
 
 static int resource_check(struct api_call *c, const char *text)

@@ -8,7 +8,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "api-instances.h"
 #include "api-internal.h"
+#include "api-taskdefs.h"
+#include "api-tasks.h"
 
 /* Every operation the control plane serves. A new one is a row here and a
  * handler in the api-<family>.c of its resource. */
@@ -24,8 +27,26 @@ static const struct {
 	{ "TagResource", api_tag_resource },
 	{ "UntagResource", api_untag_resource },
 	/* task definitions (api-taskdefs.c) */
+	{ "DeregisterTaskDefinition", api_deregister_task_definition },
+	{ "DescribeTaskDefinition", api_describe_task_definition },
+	{ "ListTaskDefinitionFamilies", api_list_task_definition_families },
+	{ "ListTaskDefinitions", api_list_task_definitions },
+	{ "RegisterTaskDefinition", api_register_task_definition },
 	/* container instances and attributes (api-instances.c, api-attributes.c) */
-	/* tasks (api-tasks.c) */
+	{ "DeleteAttributes", api_delete_attributes },
+	{ "DeregisterContainerInstance", api_deregister_container_instance },
+	{ "DescribeContainerInstances", api_describe_container_instances },
+	{ "ListAttributes", api_list_attributes },
+	{ "ListContainerInstances", api_list_container_instances },
+	{ "PutAttributes", api_put_attributes },
+	{ "RegisterContainerInstance", api_register_container_instance },
+	{ "UpdateContainerInstancesState", api_update_container_instances_state },
+	/* tasks (api-tasks.c, api-tasks-run.c) */
+	{ "DescribeTasks", api_describe_tasks },
+	{ "ListTasks", api_list_tasks },
+	{ "RunTask", api_run_task },
+	{ "StartTask", api_start_task },
+	{ "StopTask", api_stop_task },
 };
 
 static int64_t wall_clock_ms(void *userdata)

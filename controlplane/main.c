@@ -14,6 +14,7 @@
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
 
+#include "agent-endpoint.h"
 #include "api.h"
 #include "credentials.h"
 #include "ecs-endpoint.h"
@@ -86,6 +87,38 @@ static struct credentials *load_credentials(const struct cp_options *o)
 	return TAKE_PTR(creds);
 }
 
+static struct agent_endpoint *start_agent_endpoint(const struct cp_options *o, sd_event *event,
+						   struct api *api, struct store *store)
+{
+	struct ecs_err err = { 0 };
+	const struct config_map *m = o->join_tokens;
+	_cleanup_free_ struct agent_cluster_token *tokens = calloc(m->n + 1, sizeof(*tokens));
+	if (!tokens) {
+		log_error("Out of memory");
+		return NULL;
+	}
+	for (size_t i = 0; i < m->n; i++)
+		tokens[i] = (struct agent_cluster_token){ m->pairs[i].key, m->pairs[i].value };
+	const struct agent_settings settings = {
+		.region = o->region,
+		.account_id = o->account_id,
+		.join_token = o->join_token && o->join_token[0] ? o->join_token : NULL,
+		.cluster_tokens = tokens,
+		.n_cluster_tokens = m->n,
+		.poll_timeout_usec = o->poll_timeout,
+		.telemetry_interval_usec = o->telemetry_interval,
+		.disconnect_timeout_usec = o->disconnect_timeout,
+		.lost_timeout_usec = o->lost_timeout,
+	};
+	if (!settings.join_token && m->n == 0)
+		log_warn("No join token is configured (ECS_CP_JOIN_TOKEN, ECS_CP_JOIN_TOKENS or "
+			 "--join-token): agents cannot register");
+	struct agent_endpoint *ep = agent_endpoint_new(event, api, store, &settings, &err);
+	if (!ep)
+		log_error("%s", err_msg(&err));
+	return ep;
+}
+
 static int run(const struct cp_options *o)
 {
 	struct ecs_err err = { 0 };
@@ -114,19 +147,25 @@ static int run(const struct cp_options *o)
 		.region = o->region,
 		.max_body = (size_t)o->max_body,
 	};
-	/* The agent protocol (/v1/agent/...) joins this table in its slice. */
-	const struct http_route routes[] = {
-		{ .path = "/", .max_body = ecs.max_body, .handler = ecs_endpoint_handle,
-		  .userdata = &ecs },
-		{ .path = NULL, .max_body = 0, .handler = ecs_endpoint_not_found },
-	};
-
 	struct daemon d = { 0 };
 	int r = sd_event_default(&d.event);
 	if (r < 0) {
 		log_error("Cannot create the event loop: %s", strerror(-r));
 		return 1;
 	}
+	_cleanup_(agent_endpoint_freep) struct agent_endpoint *agent = start_agent_endpoint(o, d.event,
+											   api, store);
+	if (!agent) {
+		sd_event_unref(d.event);
+		return 1;
+	}
+	const struct http_route routes[] = {
+		{ .path = "/", .max_body = ecs.max_body, .handler = ecs_endpoint_handle,
+		  .userdata = &ecs },
+		{ .path = "/v1/agent/", .max_body = agent_endpoint_max_body(),
+		  .handler = agent_endpoint_handle, .userdata = agent },
+		{ .path = NULL, .max_body = 0, .handler = ecs_endpoint_not_found },
+	};
 	sigset_t mask;
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
@@ -158,7 +197,9 @@ static int run(const struct cp_options *o)
 	sd_notify(0, "READY=1");
 
 	r = sd_event_loop(d.event);
+	/* The server first: it aborts what polls are still parked. */
 	http_server_free(d.http);
+	agent_endpoint_free(TAKE_PTR(agent));
 	sd_event_source_unref(d.drain);
 	sd_event_unref(d.event);
 	if (r < 0) {

@@ -36,6 +36,22 @@ static const struct config_key keys[] = {
 	{ .name = "ECS_CP_MAX_REQUEST_BODY", .type = CONFIG_SIZE,
 	  .offset = offsetof(struct cp_config_values, max_body), .def = "1m",
 	  .min = 1024, .max = 64 * 1024 * 1024 },
+	{ .name = "ECS_CP_JOIN_TOKEN", .type = CONFIG_STRING,
+	  .offset = offsetof(struct cp_config_values, join_token) },
+	{ .name = "ECS_CP_JOIN_TOKENS", .type = CONFIG_STRING_MAP,
+	  .offset = offsetof(struct cp_config_values, join_tokens) },
+	{ .name = "ECS_CP_POLL_TIMEOUT", .type = CONFIG_DURATION,
+	  .offset = offsetof(struct cp_config_values, poll_timeout), .def = "20s",
+	  .min = CONFIG_USEC_PER_SEC, .max = 300 * CONFIG_USEC_PER_SEC },
+	{ .name = "ECS_CP_TELEMETRY_INTERVAL", .type = CONFIG_DURATION,
+	  .offset = offsetof(struct cp_config_values, telemetry_interval), .def = "30s",
+	  .min = 0, .max = 3600 * CONFIG_USEC_PER_SEC },
+	{ .name = "ECS_CP_AGENT_DISCONNECT_TIMEOUT", .type = CONFIG_DURATION,
+	  .offset = offsetof(struct cp_config_values, disconnect_timeout), .def = "60s",
+	  .min = CONFIG_USEC_PER_SEC / 2, .max = 24 * 3600 * CONFIG_USEC_PER_SEC },
+	{ .name = "ECS_CP_AGENT_LOST_TIMEOUT", .type = CONFIG_DURATION,
+	  .offset = offsetof(struct cp_config_values, lost_timeout), .def = "10m",
+	  .min = CONFIG_USEC_PER_SEC / 2, .max = 7 * 24 * 3600 * CONFIG_USEC_PER_SEC },
 };
 
 static void usage(FILE *out)
@@ -53,6 +69,12 @@ static void usage(FILE *out)
 		"  --credentials FILE   accepted access keys, 'AKID SECRET' per line\n"
 		"  --no-auth            accept unsigned requests (development only)\n"
 		"  --log-level LEVEL    error, warn, info or debug (default info)\n"
+		"  --join-token TOKEN   join token agents of every cluster register with\n"
+		"  --poll-timeout DUR   longest an agent poll is held (default 20s)\n"
+		"  --agent-disconnect-timeout DUR\n"
+		"                       silent agents count as disconnected (default 60s)\n"
+		"  --agent-lost-timeout DUR\n"
+		"                       silent agents' tasks are stopped (default 10m)\n"
 		"  --version            print the version\n"
 		"  --help               this text\n");
 }
@@ -79,6 +101,9 @@ static int validate(const struct cp_options *o, struct ecs_err *err)
 			       o->region);
 	if (!o->db || !o->db[0])
 		return err_set(err, EINVAL, "no database path");
+	if (o->lost_timeout < o->disconnect_timeout)
+		return err_set(err, EINVAL,
+			       "ECS_CP_AGENT_LOST_TIMEOUT must not be shorter than ECS_CP_AGENT_DISCONNECT_TIMEOUT");
 	return 0;
 }
 
@@ -93,11 +118,39 @@ static void print_messages(const struct config *c, FILE *diag)
 		fprintf(diag, "ecs-controlplane: %s\n", e[i]);
 }
 
+/* Long options; those before OPT_NO_AUTH take a value, kept in flag[]. */
+enum { OPT_CONFIG = 256, OPT_LISTEN, OPT_DB, OPT_REGION, OPT_ACCOUNT, OPT_CREDS,
+       OPT_LOG_LEVEL, OPT_JOIN_TOKEN, OPT_POLL_TIMEOUT, OPT_DISCONNECT, OPT_LOST,
+       OPT_NO_AUTH, OPT_VERSION, OPT_HELP };
+
+/* Duration flags go through the config parser, so they take exactly the
+ * file's syntax and bounds ("500ms", "2m"). */
+static int load_duration_flags(struct config *c, const char *const *flag, struct ecs_err *err)
+{
+	static const struct {
+		int opt;
+		const char *key;
+	} durations[] = {
+		{ OPT_POLL_TIMEOUT, "ECS_CP_POLL_TIMEOUT" },
+		{ OPT_DISCONNECT, "ECS_CP_AGENT_DISCONNECT_TIMEOUT" },
+		{ OPT_LOST, "ECS_CP_AGENT_LOST_TIMEOUT" },
+	};
+	char buf[512];
+	size_t len = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(durations); i++) {
+		const char *v = flag[durations[i].opt - OPT_CONFIG];
+		if (!v)
+			continue;
+		if (strpbrk(v, "\n#'\"") || strlen(v) > 64)
+			return err_set(err, EINVAL, "invalid duration '%.64s'", v);
+		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s=%s\n", durations[i].key, v);
+	}
+	return len ? config_load_buffer(c, "command line", buf, len, err) : 0;
+}
+
 int cp_options_load(struct cp_options *o, int argc, char **argv, FILE *diag,
 		    struct ecs_err *err)
 {
-	enum { OPT_CONFIG = 256, OPT_LISTEN, OPT_DB, OPT_REGION, OPT_ACCOUNT, OPT_CREDS,
-	       OPT_NO_AUTH, OPT_LOG_LEVEL, OPT_VERSION, OPT_HELP };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, OPT_CONFIG },
 		{ "listen", required_argument, NULL, OPT_LISTEN },
@@ -107,13 +160,17 @@ int cp_options_load(struct cp_options *o, int argc, char **argv, FILE *diag,
 		{ "credentials", required_argument, NULL, OPT_CREDS },
 		{ "no-auth", no_argument, NULL, OPT_NO_AUTH },
 		{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+		{ "join-token", required_argument, NULL, OPT_JOIN_TOKEN },
+		{ "poll-timeout", required_argument, NULL, OPT_POLL_TIMEOUT },
+		{ "agent-disconnect-timeout", required_argument, NULL, OPT_DISCONNECT },
+		{ "agent-lost-timeout", required_argument, NULL, OPT_LOST },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
 	/* Flags are remembered first and applied after the file and the
 	 * environment, so they win whatever their position. */
-	const char *flag[OPT_LOG_LEVEL - OPT_CONFIG + 1] = { 0 };
+	const char *flag[OPT_LOST - OPT_CONFIG + 1] = { 0 };
 	bool no_auth_flag = false;
 
 	memset(o, 0, sizeof(*o));
@@ -155,6 +212,8 @@ int cp_options_load(struct cp_options *o, int argc, char **argv, FILE *diag,
 		r = 0;
 	if (r >= 0)
 		r = config_load_env(o->config, err);
+	if (r >= 0)
+		r = load_duration_flags(o->config, flag, err);
 	print_messages(o->config, diag);
 	if (r < 0)
 		return r;
@@ -169,6 +228,13 @@ int cp_options_load(struct cp_options *o, int argc, char **argv, FILE *diag,
 	o->no_auth = o->file.no_auth;
 	o->log_level = o->file.log_level;
 	o->max_body = o->file.max_body;
+	o->join_token = flag[OPT_JOIN_TOKEN - OPT_CONFIG] ? flag[OPT_JOIN_TOKEN - OPT_CONFIG]
+							  : o->file.join_token;
+	o->join_tokens = &o->file.join_tokens;
+	o->poll_timeout = o->file.poll_timeout;
+	o->telemetry_interval = o->file.telemetry_interval;
+	o->disconnect_timeout = o->file.disconnect_timeout;
+	o->lost_timeout = o->file.lost_timeout;
 	if (no_auth_flag)
 		o->no_auth = true;
 	const char *level = flag[OPT_LOG_LEVEL - OPT_CONFIG];

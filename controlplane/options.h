@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "config.h"
 #include "error.h"
 
 #define CP_DEFAULT_CONFIG "/etc/ecs-controlplane.conf"
@@ -26,6 +27,13 @@ struct cp_config_values {
 	bool no_auth;
 	int log_level; /* index into the level names: error, warn, info, debug */
 	uint64_t max_body;
+	/* the agent protocol */
+	char *join_token;
+	struct config_map join_tokens;    /* cluster name -> its own join token */
+	uint64_t poll_timeout;            /* microseconds */
+	uint64_t telemetry_interval;
+	uint64_t disconnect_timeout;
+	uint64_t lost_timeout;
 };
 
 /* The effective settings. Strings point into the config values or into
@@ -39,6 +47,12 @@ struct cp_options {
 	bool no_auth;
 	int log_level;                /* same order as enum log_level */
 	uint64_t max_body;            /* bytes */
+	const char *join_token;       /* every cluster's; NULL: none */
+	const struct config_map *join_tokens; /* per cluster */
+	uint64_t poll_timeout;        /* microseconds, as the durations below */
+	uint64_t telemetry_interval;
+	uint64_t disconnect_timeout;
+	uint64_t lost_timeout;
 	const char *config_path;
 
 	struct cp_config_values file;

@@ -209,13 +209,29 @@ int store_cluster_settings_set(struct store *s, int64_t id, const struct store_k
 int store_cluster_counts(struct store *s, int64_t id, struct store_cluster_counts *out,
 			 struct ecs_err *err)
 {
-	/* The seam for the next slices: when container_instances, tasks and
-	 * services get their tables, each count becomes one query here, and
-	 * DescribeClusters and DeleteCluster's "cluster is not empty" checks
-	 * follow without further change. */
-	(void)s;
-	(void)id;
-	(void)err;
+	/* Instances that are ACTIVE or DRAINING are registered; tasks count by
+	 * their lastStatus: RUNNING, STOPPING and DEACTIVATING are running (they
+	 * still hold their instance), the states before RUNNING pending. There
+	 * are no services yet. */
+	static const char sql[] =
+		"SELECT (SELECT COUNT(*) FROM container_instances"
+		"   WHERE cluster_id = ?1 AND status IN ('ACTIVE', 'DRAINING')),"
+		" (SELECT COUNT(*) FROM tasks WHERE cluster_id = ?1"
+		"   AND last_status IN ('RUNNING', 'DEACTIVATING', 'STOPPING', 'DEPROVISIONING')),"
+		" (SELECT COUNT(*) FROM tasks WHERE cluster_id = ?1"
+		"   AND last_status IN ('PROVISIONING', 'PENDING', 'ACTIVATING'))";
 	*out = (struct store_cluster_counts){ 0 };
-	return 0;
+	sqlite3_stmt *st = store_stmt(s, sql, err);
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, id);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		out->registered_instances = sqlite3_column_int64(st, 0);
+		out->running_tasks = sqlite3_column_int64(st, 1);
+		out->pending_tasks = sqlite3_column_int64(st, 2);
+	}
+	int r = rc == SQLITE_ROW ? 0 : store_fail(s, err, "counting cluster contents");
+	sqlite3_reset(st);
+	return r;
 }

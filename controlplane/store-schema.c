@@ -72,15 +72,37 @@ const char *const store_migrations[] = {
 	"  capabilities TEXT,"
 	"  desired_version INTEGER NOT NULL DEFAULT 1,"
 	"  registered_ms INTEGER NOT NULL,"
-	"  updated_ms INTEGER NOT NULL"
+	"  updated_ms INTEGER NOT NULL,"
+	/* ECS's ContainerInstance.version: grows with every visible change */
+	"  version INTEGER NOT NULL DEFAULT 1,"
+	/* the latest telemetry (InstanceHealth), no time series */
+	"  health_overall TEXT,"
+	"  health_runtime TEXT,"
+	"  health_runtime_detail TEXT,"
+	"  health_runtime_changed_ms INTEGER,"
+	"  health_disk TEXT,"
+	"  health_agent TEXT,"
+	"  disk_total_bytes INTEGER,"
+	"  disk_free_bytes INTEGER,"
+	"  memory_available_bytes INTEGER,"
+	"  reported_running_tasks INTEGER,"
+	"  reported_task_stats INTEGER,"
+	"  telemetry_ms INTEGER"
 	");"
 	"CREATE INDEX container_instances_cluster ON container_instances (cluster_id, status);"
+	"CREATE INDEX container_instances_identity ON container_instances (cluster_id, ec2_instance_id);"
+	"CREATE INDEX container_instances_token ON container_instances (token_hash);"
+	"CREATE INDEX container_instances_liveness ON container_instances (agent_connected, last_seen_ms);"
+	/* target_id is the instance ARN. `source` tells what the agent
+	 * reported at registration ('agent', replaced when it registers
+	 * again) from what PutAttributes set ('user', kept). */
 	"CREATE TABLE attributes ("
 	"  cluster_id INTEGER NOT NULL REFERENCES clusters(id) ON DELETE CASCADE,"
 	"  target_type TEXT NOT NULL,"
 	"  target_id TEXT NOT NULL,"
 	"  name TEXT NOT NULL,"
 	"  value TEXT,"
+	"  source TEXT NOT NULL DEFAULT 'user' CHECK (source IN ('agent', 'user')),"
 	"  PRIMARY KEY (cluster_id, target_id, name)"
 	");",
 
@@ -115,10 +137,18 @@ const char *const store_migrations[] = {
 	"  stopping_ms INTEGER,"
 	"  execution_stopped_ms INTEGER,"
 	"  stopped_ms INTEGER,"
-	"  updated_ms INTEGER NOT NULL"
+	"  updated_ms INTEGER NOT NULL,"
+	/* ECS's Task.version: grows with every visible change */
+	"  version INTEGER NOT NULL DEFAULT 1,"
+	/* the instance's desired_version when this task's desired state last
+	 * changed (the agent protocol's Task.desired_version) */
+	"  desired_version INTEGER NOT NULL DEFAULT 0,"
+	"  enable_execute_command INTEGER NOT NULL DEFAULT 0"
 	");"
 	"CREATE INDEX tasks_cluster ON tasks (cluster_id, desired_status, last_status);"
 	"CREATE INDEX tasks_instance ON tasks (instance_id, desired_status);"
+	/* placement reads what the live tasks hold; stopped ones pile up */
+	"CREATE INDEX tasks_live ON tasks (cluster_id, instance_id) WHERE last_status != 'STOPPED';"
 	"CREATE TABLE task_containers ("
 	"  task_id INTEGER NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,"
 	"  name TEXT NOT NULL,"

@@ -243,3 +243,207 @@ def raw_request(endpoint, operation=None, body=b"{}", *, sign=True, access_key=A
         return RawReply(resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read())
     finally:
         conn.close()
+
+
+# ---- the agent protocol: a daemon that admits agents, and the test agent ----
+#
+#     from cp_fixtures import agent_controlplane, fake_agent, ecs_agentcp  # noqa: F401
+#
+# agent_controlplane is a daemon with the join token JOIN_TOKEN and short
+# liveness settings (polls held 2 s, agents disconnected after 3 s of
+# silence, their tasks stopped after 6 s). fake_agent drives
+# tests/tools/fake-agent against it: register/poll/report/telemetry return
+# the decoded reply as a dict, simulate() runs many polling instances.
+
+JOIN_TOKEN = "join-secret-0001"
+AGENT_ARGS = ("--join-token", JOIN_TOKEN, "--poll-timeout", "2s",
+              "--agent-disconnect-timeout", "3s", "--agent-lost-timeout", "6s")
+
+
+class Simulation:
+    """A running `fake-agent simulate N`: its process and the events read so
+    far (dicts). Stop it with stop() (SIGTERM, by PID)."""
+
+    def __init__(self, proc):
+        self.proc = proc
+        self.events = []
+
+    def read_until(self, predicate, timeout=15):
+        """Read events until predicate(event) holds; returns that event."""
+        import select
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([self.proc.stdout], [], [], 0.1)
+            if not ready:
+                if self.proc.poll() is not None:
+                    break
+                continue
+            line = self.proc.stdout.readline()
+            if not line:
+                break
+            ev = json.loads(line)
+            self.events.append(ev)
+            if predicate(ev):
+                return ev
+        raise AssertionError(f"simulated agents: no such event within {timeout}s; got {self.events[-5:]}")
+
+    @property
+    def arns(self):
+        return [e["containerInstanceArn"] for e in self.events if e["event"] == "registered"]
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc.stdout.close()
+
+
+class FakeAgent:
+    """tests/tools/fake-agent against one daemon: an endpoint URL, or a
+    ControlPlane (followed across restarts, which change its port)."""
+
+    def __init__(self, target):
+        self.target = target
+        self.binary = BUILD_DIR / "tests" / "tools" / "fake-agent"
+        if not self.binary.exists():
+            pytest.fail(f"{self.binary} is not built: run make check")
+
+    @property
+    def endpoint(self):
+        return self.target if isinstance(self.target, str) else self.target.endpoint
+
+    def run(self, command, *args, timeout=60):
+        proc = subprocess.run([str(self.binary), command, "--endpoint", self.endpoint, *args],
+                              capture_output=True, text=True, timeout=timeout)
+        if proc.returncode != 0:
+            raise AssertionError(f"fake-agent {command} failed: {proc.stderr}")
+        return json.loads(proc.stdout)
+
+    def register(self, join_token=JOIN_TOKEN, cluster=None, identity=None, previous_arn=None,
+                 cpu=2048, memory=4096, ports=None, attributes=(), tags=()):
+        args = ["--join-token", join_token, "--cpu", str(cpu), "--memory", str(memory)]
+        for flag, value in (("--cluster", cluster), ("--identity", identity),
+                            ("--previous-arn", previous_arn), ("--ports", ports)):
+            if value is not None:
+                args += [flag, value]
+        for a in attributes:
+            args += ["--attribute", a]
+        for t in tags:
+            args += ["--tag", t]
+        return self.run("register", *args)
+
+    def poll(self, reg, known_version=0, wait=0):
+        return self.run("poll", "--token", reg["token"], "--arn", reg["containerInstanceArn"],
+                        "--known-version", str(known_version), "--wait", str(wait))
+
+    def report(self, reg, changes):
+        return self.run("report", "--token", reg["token"], "--arn", reg["containerInstanceArn"],
+                        "--changes", json.dumps(changes))
+
+    def telemetry(self, reg, health="OK", task_stats=()):
+        args = ["--token", reg["token"], "--arn", reg["containerInstanceArn"], "--health", health]
+        for t in task_stats:
+            args += ["--task-stats", t]
+        return self.run("telemetry", *args)
+
+    def simulate(self, n, cluster=None, join_token=JOIN_TOKEN, wait=2, extra=()):
+        """Start n simulated instances and wait until all are registered."""
+        args = [str(self.binary), "simulate", str(n), "--endpoint", self.endpoint,
+                "--join-token", join_token, "--wait", str(wait), *extra]
+        if cluster:
+            args += ["--cluster", cluster]
+        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        sim = Simulation(proc)
+        try:
+            sim.read_until(lambda e: e["event"] == "ready", timeout=30 + n / 20)
+        except BaseException:
+            sim.stop()
+            raise
+        return sim
+
+
+@pytest.fixture
+def agent_controlplane(workdir):
+    cp = ControlPlane(workdir, extra_args=AGENT_ARGS).start()
+    yield cp
+    cp.kill()
+
+
+@pytest.fixture
+def fake_agent(agent_controlplane):
+    return FakeAgent(agent_controlplane)
+
+
+@pytest.fixture
+def ecs_agentcp(agent_controlplane):
+    """boto3 against agent_controlplane."""
+    client = make_client(agent_controlplane.endpoint)
+    yield client
+    client.close()
+
+
+def insert_task(cp, instance_arn, task_id, last_status="PENDING", desired_status="RUNNING",
+                cpu=256, memory=512, host_ports=None, containers=("app",), family="fake-web"):
+    """Place a task on an instance by writing the database while the daemon
+    is stopped (for tests that must not depend on RunTask), then start it
+    again. Bumps the instance's desired_version as RunTask does. Returns the
+    task ARN."""
+    import sqlite3
+    cp.stop()
+    db = sqlite3.connect(str(cp.db))
+    try:
+        cur = db.cursor()
+        cluster_id, instance_id, cluster_name = cur.execute(
+            "SELECT i.cluster_id, i.id, c.name FROM container_instances i"
+            " JOIN clusters c ON c.id = i.cluster_id WHERE i.arn = ?", (instance_arn,)).fetchone()
+        td_arn = f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/{family}:1"
+        row = cur.execute("SELECT id FROM task_definitions WHERE arn = ?", (td_arn,)).fetchone()
+        if row:
+            td_id = row[0]
+        else:
+            body = json.dumps({"taskDefinitionArn": td_arn, "family": family, "revision": 1,
+                               "status": "ACTIVE",
+                               "containerDefinitions": [{"name": n, "image": "busybox", "memory": 64}
+                                                        for n in containers]})
+            cur.execute("INSERT INTO task_definitions (family, revision, arn, status, body, registered_ms)"
+                        " VALUES (?, 1, ?, 'ACTIVE', ?, 1)", (family, td_arn, body))
+            td_id = cur.lastrowid
+        arn = f"arn:aws:ecs:{REGION}:{ACCOUNT}:task/{cluster_name}/{task_id}"
+        now = int(time.time() * 1000)
+        cur.execute("INSERT INTO tasks (arn, cluster_id, instance_id, taskdef_id, group_name, last_status,"
+                    " desired_status, cpu, memory, host_ports, created_ms, updated_ms)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (arn, cluster_id, instance_id, td_id, f"family:{family}", last_status, desired_status,
+                     cpu, memory, json.dumps(host_ports) if host_ports is not None else None, now, now))
+        task_row = cur.lastrowid
+        for n in containers:
+            cur.execute("INSERT INTO task_containers (task_id, name, arn, image, last_status)"
+                        " VALUES (?, ?, ?, 'busybox', ?)",
+                        (task_row, n, f"arn:aws:ecs:{REGION}:{ACCOUNT}:container/{cluster_name}/{task_id}/{n}",
+                         last_status))
+        cur.execute("UPDATE container_instances SET desired_version = desired_version + 1 WHERE id = ?",
+                    (instance_id,))
+        db.commit()
+    finally:
+        db.close()
+    cp.start()
+    return arn
+
+
+def read_task(cp, task_arn):
+    """The tasks row and its containers, read from the database (WAL lets a
+    reader in while the daemon runs)."""
+    import sqlite3
+    db = sqlite3.connect(f"file:{cp.db}?mode=ro", uri=True)
+    db.row_factory = sqlite3.Row
+    try:
+        task = db.execute("SELECT * FROM tasks WHERE arn = ?", (task_arn,)).fetchone()
+        containers = db.execute("SELECT * FROM task_containers WHERE task_id = ? ORDER BY name",
+                                (task["id"],)).fetchall()
+        return dict(task), [dict(c) for c in containers]
+    finally:
+        db.close()
