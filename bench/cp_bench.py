@@ -86,6 +86,7 @@ def main():
     ap.add_argument("--instances", type=int, default=1000)
     ap.add_argument("--seconds", type=int, default=10)
     ap.add_argument("--connections", type=int, default=32)
+    ap.add_argument("--keep", action="store_true", help="keep the scratch directory (logs, db)")
     args = ap.parse_args()
 
     for tool in ("wrk",):
@@ -128,7 +129,7 @@ def main():
             "command": ["sleep", "3600"]}])
 
         sim = subprocess.Popen([str(agent_bin), "simulate", str(args.instances),
-                                "--endpoint", url, "--join-token", JOIN_TOKEN, "--cluster", "bench",
+                                "--endpoint", url.rstrip("/"), "--join-token", JOIN_TOKEN, "--cluster", "bench",
                                 "--cpu", "1048576", "--memory", "1048576", "--quiet"],
                                stdout=subprocess.DEVNULL, stderr=open(tmp / "sim.log", "w"))
         procs.append(sim)
@@ -185,7 +186,10 @@ def main():
                 except subprocess.TimeoutExpired:
                     p.kill()
                     p.wait()
-        shutil.rmtree(tmp, ignore_errors=True)
+        if args.keep:
+            print(f"scratch directory kept: {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
