@@ -72,7 +72,7 @@ static void check_port_mapping(struct td_vctx *v, const char *base,
 			td_report(v, base, "containerPortRange",
 				  "\"%s\" is not a port range \"first-last\" with 1 <= first < last <= 65535",
 				  pm->container_port_range);
-		if (v->mode != TD_NET_BRIDGE && v->mode != TD_NET_AWSVPC)
+		if (v->mode != TD_NET_BRIDGE && v->mode != TD_NET_AWSVPC && v->mode != TD_NET_UNKNOWN)
 			td_report(v, base, "containerPortRange",
 				  "port ranges need networkMode bridge or awsvpc");
 		return;

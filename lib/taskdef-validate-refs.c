@@ -127,7 +127,7 @@ static void check_links(struct td_vctx *v, size_t i, const char *base)
 	const struct td_container *c = &v->td->containers.items[i];
 	char path[TD_PATH_MAX];
 
-	if (c->links.count > 0 && v->mode != TD_NET_BRIDGE) {
+	if (c->links.count > 0 && v->mode != TD_NET_BRIDGE && v->mode != TD_NET_UNKNOWN) {
 		td_report(v, base, "links", "links are only supported in bridge network mode");
 		return;
 	}

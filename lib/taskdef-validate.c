@@ -329,7 +329,7 @@ static void check_task_options(struct td_vctx *v)
 
 	const struct td_proxy_configuration *proxy = td->proxy_configuration;
 	if (proxy) {
-		if (v->mode != TD_NET_AWSVPC)
+		if (v->mode != TD_NET_AWSVPC && v->mode != TD_NET_UNKNOWN)
 			td_report(v, "", "proxyConfiguration", "needs networkMode awsvpc");
 		if (proxy->container_name && !taskdef_container(td, proxy->container_name))
 			td_report(v, "proxyConfiguration", "containerName",

@@ -140,7 +140,9 @@ enum td_network_mode taskdef_network_mode(const struct taskdef *td)
 		return TD_NET_HOST;
 	if (strcmp(m, "awsvpc") == 0)
 		return TD_NET_AWSVPC;
-	return TD_NET_NONE;
+	if (strcmp(m, "none") == 0)
+		return TD_NET_NONE;
+	return TD_NET_UNKNOWN;
 }
 
 bool taskdef_requires(const struct taskdef *td, const char *compat)

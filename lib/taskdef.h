@@ -420,10 +420,13 @@ enum td_network_mode {
 	TD_NET_HOST,
 	TD_NET_AWSVPC,
 	TD_NET_NONE,
+	TD_NET_UNKNOWN, /* a value ECS does not know (already reported as a problem) */
 };
 
 /* The effective network mode: networkMode, or bridge when absent (the ECS
- * default on Linux; FARGATE task definitions must say awsvpc). */
+ * default on Linux; FARGATE task definitions must say awsvpc). Rules that
+ * depend on the mode skip TD_NET_UNKNOWN, so a misspelt mode is reported
+ * once rather than as a cascade of mode-specific errors. */
 enum td_network_mode taskdef_network_mode(const struct taskdef *td);
 
 /* Whether requiresCompatibilities lists `compat` ("FARGATE", "EC2", ...). */

@@ -116,6 +116,18 @@ static void test_port_ranges(void **state)
 			    "containerDefinitions[0].portMappings[0].protocol", "must be one of: tcp, udp");
 }
 
+/* An unknown networkMode is one problem, not a cascade of rules for some
+ * other mode; the semantic rules that do not depend on it still run. */
+static void test_unknown_network_mode(void **state)
+{
+	expect_only_problem(TASK(",'networkMode':'overlay'",
+				 C("c", ",'portMappings':[{'containerPortRange':'81-82'}]")),
+			    "networkMode", "must be one of");
+	expect_problem(TASK(",'networkMode':'overlay'",
+			    C("c", ",'dependsOn':[{'containerName':'db','condition':'START'}]")),
+		       "containerDefinitions[0].dependsOn[0].containerName", "no container named");
+}
+
 static void test_port_same_in_awsvpc_host(void **state)
 {
 	expect_only_problem(TASK(",'networkMode':'awsvpc'", C("c", ",'portMappings':[{'containerPort':80,'hostPort':8080}]")),
@@ -521,6 +533,7 @@ int main(void)
 		cmocka_unit_test(test_task_memory_totals),
 		cmocka_unit_test(test_task_cpu_totals),
 		cmocka_unit_test(test_port_ranges),
+		cmocka_unit_test(test_unknown_network_mode),
 		cmocka_unit_test(test_port_same_in_awsvpc_host),
 		cmocka_unit_test(test_duplicate_host_ports),
 		cmocka_unit_test(test_container_port_range),
