@@ -328,11 +328,73 @@ static const char *agent_version(const struct store_candidate *cand, struct json
 	return *doc ? json_string(json_get(json_root(*doc), "agentVersion")) : NULL;
 }
 
+static bool plan_has_port(const struct task_plan *p, long port)
+{
+	for (size_t i = 0; i < p->n_tcp; i++)
+		if (p->tcp_ports[i] == port)
+			return true;
+	for (size_t i = 0; i < p->n_udp; i++)
+		if (p->udp_ports[i] == port)
+			return true;
+	return false;
+}
+
+/* Whether a JSON text of ports (a host_ports column, an instance's
+ * resources) may name one of the task's host ports: every port in it is a
+ * run of digits, so a text without a run of the same value cannot take
+ * one. Placement compares only the task's own ports, so skipping the
+ * (costly) parse of every other text changes no decision. */
+static bool mentions_port(const char *text, const struct task_plan *p)
+{
+	for (const char *t = text; *t;) {
+		if (*t < '0' || *t > '9') {
+			t++;
+			continue;
+		}
+		long v = 0;
+		for (; *t >= '0' && *t <= '9'; t++)
+			if (v <= 65535)
+				v = v * 10 + (*t - '0');
+		if (plan_has_port(p, v))
+			return true;
+	}
+	return false;
+}
+
+/* What placement will look at, so that nothing else is read. */
+static int candidates_want(struct launch *L, bool only_active, struct store_candidates_want *w,
+			   const char ***names)
+{
+	size_t n = L->td->requires_attributes.count + L->n_strategies;
+	*names = calloc(n + 1, sizeof(**names));
+	if (!*names)
+		return -ENOMEM;
+	*w = (struct store_candidates_want){
+		.only_active = only_active,
+		.group = L->group,
+		/* memberOf may test any attribute and the instance's details */
+		.details = L->n_member_of > 0,
+		.all_attributes = L->n_member_of > 0,
+		.ports = L->plan.n_tcp + L->plan.n_udp > 0,
+		.attributes = *names,
+	};
+	for (size_t i = 0; i < L->td->requires_attributes.count; i++)
+		if (L->td->requires_attributes.items[i].name)
+			(*names)[w->n_attributes++] = L->td->requires_attributes.items[i].name;
+	for (size_t i = 0; i < L->n_strategies; i++)
+		if (L->strategies[i].field == PLACEMENT_FIELD_ATTRIBUTE && L->strategies[i].attribute)
+			(*names)[w->n_attributes++] = L->strategies[i].attribute;
+	return 0;
+}
+
 /* Turn the loaded candidates into placement's view of them. */
 static int build_candidates(struct api_call *c, struct launch *L, bool only_active)
 {
-	int r = store_candidates_load(c->api->store, L->cluster.id, L->group, only_active, &L->cands,
-				      &c->ierr);
+	struct store_candidates_want want;
+	_cleanup_free_ const char **names = NULL;
+	if (candidates_want(L, only_active, &want, &names) < 0)
+		return err_set(&c->ierr, ENOMEM, "out of memory");
+	int r = store_candidates_load(c->api->store, L->cluster.id, &want, &L->cands, &c->ierr);
 	if (r < 0)
 		return r;
 	size_t n = L->cands.n, n_attrs = 0;
@@ -359,25 +421,31 @@ static int build_candidates(struct api_call *c, struct launch *L, bool only_acti
 			L->pattrs[k] = (struct placement_attr){ cand->attrs[j].key, cand->attrs[j].value };
 			L->cattrs[k] = (struct cql_attribute){ cand->attrs[j].key, cand->attrs[j].value };
 		}
-		r = reserved_ports(cand->resources, &L->ports[i]);
-		for (size_t j = 0; j < cand->host_ports.n && r >= 0; j++)
-			r = store_host_ports_add(&L->ports[i], cand->host_ports.items[j]);
-		if (r < 0)
-			return err_set(&c->ierr, ENOMEM, "out of memory");
+		if (want.ports) {
+			if (cand->resources && mentions_port(cand->resources, &L->plan))
+				r = reserved_ports(cand->resources, &L->ports[i]);
+			for (size_t j = 0; j < cand->host_ports.n && r >= 0; j++)
+				if (mentions_port(cand->host_ports.items[j], &L->plan))
+					r = store_host_ports_add(&L->ports[i], cand->host_ports.items[j]);
+			if (r < 0)
+				return err_set(&c->ierr, ENOMEM, "out of memory");
+		}
 
-		_cleanup_(json_doc_freep) struct json_doc *vdoc = NULL;
-		struct cql_instance ci = {
-			.ec2_instance_id = cand->ec2_instance_id,
-			.agent_version = agent_version(cand, &vdoc),
-			.registered_at_ms = cand->registered_ms,
-			.agent_connected = cand->agent_connected,
-			.running_tasks_count = cand->running_tasks,
-			.attributes = ca,
-			.n_attributes = cand->n_attrs,
-		};
 		bool member_of_ok = true;
-		for (size_t m = 0; m < L->n_member_of && member_of_ok; m++)
-			member_of_ok = cql_match(L->member_of[m], &ci);
+		if (L->n_member_of > 0) {
+			_cleanup_(json_doc_freep) struct json_doc *vdoc = NULL;
+			struct cql_instance ci = {
+				.ec2_instance_id = cand->ec2_instance_id,
+				.agent_version = agent_version(cand, &vdoc),
+				.registered_at_ms = cand->registered_ms,
+				.agent_connected = cand->agent_connected,
+				.running_tasks_count = cand->running_tasks,
+				.attributes = ca,
+				.n_attributes = cand->n_attrs,
+			};
+			for (size_t m = 0; m < L->n_member_of && member_of_ok; m++)
+				member_of_ok = cql_match(L->member_of[m], &ci);
+		}
 
 		L->pinsts[i] = (struct placement_instance){
 			.arn = cand->arn,

@@ -197,37 +197,11 @@ static int write_containers(struct api_call *c, const struct store_task *t)
 	return 0;
 }
 
-/* The instance attributes a task shows: its availability zone and CPU
- * architecture. */
-static int instance_facts(struct api_call *c, const struct store_task *t, char **az,
-			  char **arch)
-{
-	*az = *arch = NULL;
-	if (!t->instance_arn)
-		return 0;
-	struct store_attribute_list attrs;
-	int r = store_attributes_get(c->api->store, t->cluster_id, t->instance_arn, &attrs,
-				     &c->ierr);
-	if (r < 0)
-		return r;
-	for (size_t i = 0; i < attrs.n; i++) {
-		char **dst = strcmp(attrs.items[i].name, "ecs.availability-zone") == 0 ? az
-			     : strcmp(attrs.items[i].name, "ecs.cpu-architecture") == 0 ? arch
-											  : NULL;
-		if (dst && attrs.items[i].value && !*dst && !(*dst = strdup(attrs.items[i].value)))
-			r = err_set(&c->ierr, ENOMEM, "out of memory");
-	}
-	store_attribute_list_clear(&attrs);
-	return r;
-}
-
 int api_write_task(struct api_call *c, const struct store_task *t, bool with_tags)
 {
 	struct json_writer *w = c->out;
-	_cleanup_free_ char *az = NULL, *arch = NULL;
-	int r = instance_facts(c, t, &az, &arch);
-	if (r < 0)
-		return r;
+	const char *az = t->instance_az, *arch = t->instance_arch;
+	int r;
 
 	json_w_object_begin(w);
 	w_json(w, "attachments", t->attachments, "[]");
@@ -371,8 +345,13 @@ int api_describe_tasks(struct api_call *c)
 		tags = true;
 	}
 
+	/* One transaction for all the reads: the tasks come from one snapshot,
+	 * and SQLite takes its WAL read lock once rather than per statement
+	 * (which was a fifth of the time of a 100-task call). Nothing is
+	 * written; api_handle() rolls it back. */
 	struct store_cluster cl;
-	if ((r = api_cluster_lookup(c, cluster, &cl)) < 0)
+	if ((r = store_begin(c->api->store, &c->ierr)) < 0 ||
+	    (r = api_cluster_lookup(c, cluster, &cl)) < 0)
 		return r;
 	_cleanup_free_ bool *found = calloc(n_refs, sizeof(*found));
 	if (!found) {

@@ -4,6 +4,7 @@
 #include "autoconf.h"
 
 #include "cql.h"
+#include "cql-regex.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -280,24 +281,9 @@ static int check_arguments(struct parser *p, struct cql_expr *e)
 					       e->args[i]);
 	}
 	if (e->op == OP_MATCHES || e->op == OP_NOT_MATCHES) {
-		const char *re = e->args[0];
-		/* Back-references make matching exponential; ECS's (Java) regular
-		 * expressions do not need them for instance selection. */
-		for (const char *q = re; *q; q++) {
-			if (*q == '\\' && q[1] >= '0' && q[1] <= '9')
-				return err_set(p->err, EINVAL,
-					       "matches: back-references are not supported");
-			if (*q == '\\' && q[1])
-				q++;
-		}
-		size_t n = strlen(re) + 5;
-		_cleanup_free_ char *anchored = malloc(n);
-		if (!anchored)
-			return err_set(p->err, ENOMEM, "out of memory");
-		snprintf(anchored, n, "^(%s)$", re);
-		if (regcomp(&e->regex, anchored, REG_EXTENDED | REG_NOSUB) != 0)
-			return err_set(p->err, EINVAL, "matches: invalid regular expression '%.64s'",
-				       re);
+		int r = cql_regex_compile(&e->regex, e->args[0], p->err);
+		if (r < 0)
+			return r;
 		e->has_regex = true;
 	}
 	return 0;

@@ -20,7 +20,7 @@
  * every other operator one value. Values are bare words (letters, digits and
  * _ . - : / * + @ $ ^ ? \ { } and non-ASCII) or 'single' / "double" quoted
  * strings. `matches` is a POSIX extended regular expression that must match
- * the whole value.
+ * the whole value (what patterns are refused: cql-regex.h).
  *
  * Comparison: when both sides are numbers they compare as numbers,
  * otherwise as strings (byte order). registeredAt compares instants, with

@@ -4,6 +4,7 @@
 #include "http.h"
 
 #include <arpa/inet.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include <microhttpd.h>
@@ -319,6 +321,23 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	*con_cls = NULL;
 }
 
+/* Every parked long poll holds a connection, and so a descriptor: accept as
+ * many as RLIMIT_NOFILE allows (main raises it to the hard limit), less a
+ * reserve for the listener, epoll, SQLite's files and the log. libmicrohttpd's
+ * own default is FD_SETSIZE - 4, a select() bound that epoll does not have. */
+static unsigned connection_limit(void)
+{
+	enum { RESERVED_FDS = 64, MIN_CONNECTIONS = 64 };
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return 1024 - RESERVED_FDS;
+	rlim_t n = rl.rlim_cur == RLIM_INFINITY ? UINT_MAX : rl.rlim_cur;
+	n = n > RESERVED_FDS + MIN_CONNECTIONS ? n - RESERVED_FDS : MIN_CONNECTIONS;
+	unsigned limit = n > UINT_MAX ? UINT_MAX : (unsigned)n;
+	log_debug("Accepting up to %u HTTP connections", limit);
+	return limit;
+}
+
 struct http_server *http_server_new(sd_event *event, const char *listen,
 				    const struct http_route *routes, size_t n_routes,
 				    struct ecs_err *err)
@@ -345,8 +364,11 @@ struct http_server *http_server_new(sd_event *event, const char *listen,
 				    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 				    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
 				    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
-				    MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
-				    MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
+				    /* Each connection's pool, parked long polls included: request
+				     * headers up to ~15 KB fit (more gets 431); bodies are kept
+				     * outside it (req->body). MHD's default is 32 KiB. */
+				    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16 * 1024,
+				    MHD_OPTION_CONNECTION_LIMIT, connection_limit(),
 				    MHD_OPTION_END);
 	if (!srv->mhd) {
 		err_set(err, EADDRNOTAVAIL, "cannot listen on %s (address in use or not available)",

@@ -1,6 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "autoconf.h"
 
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
 #include "ids.h"
 
 #include <errno.h>
@@ -9,18 +14,37 @@
 #include <sys/random.h>
 
 /* getrandom() on the urandom pool only blocks before the pool is seeded at
- * boot; a short read is retried. Identifiers need uniqueness, not secrecy. */
+ * boot; a short read is retried. Instance tokens come from here, so the
+ * bytes must really be random: without getrandom() we read /dev/urandom,
+ * and a host with neither cannot safely issue tokens at all, so that is
+ * fatal rather than a silent run of zeros. */
 static void random_bytes(uint8_t *buf, size_t n)
 {
 	size_t got = 0;
 	while (got < n) {
 		ssize_t r = getrandom(buf + got, n - got, 0);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
 			break;
-		}
 		got += (size_t)r;
+	}
+	if (got == n)
+		return;
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+	while (fd >= 0 && got < n) {
+		ssize_t r = read(fd, buf + got, n - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	if (fd >= 0)
+		close(fd);
+	if (got < n) {
+		fprintf(stderr, "ecs-controlplane: no source of random bytes (getrandom, /dev/urandom)\n");
+		abort();
 	}
 }
 

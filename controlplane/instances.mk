@@ -10,6 +10,7 @@ controlplane_libcp_a_SOURCES += \
 	controlplane/api-instances.c controlplane/api-instances.h \
 	controlplane/api-instances-register.c \
 	controlplane/cql.c controlplane/cql.h \
+	controlplane/cql-regex.c controlplane/cql-regex.h \
 	controlplane/resources.c controlplane/resources.h \
 	controlplane/store-agent.c controlplane/store-agent.h \
 	controlplane/store-instances.c controlplane/store-instances.h
@@ -34,6 +35,7 @@ tests_fuzz_fuzz_cp_cql_LDFLAGS = $(FUZZ_LINKFLAGS)
 # and its `simulate` mode keeps many instances polling for the benchmarks.
 check_PROGRAMS += tests/tools/fake-agent
 tests_tools_fake_agent_SOURCES = tests/tools/fake-agent.c tests/tools/fake-agent.h \
+	tests/tools/fake-agent-request.c tests/tools/fake-agent-report.c \
 	tests/tools/fake-agent-sim.c
 tests_tools_fake_agent_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS)
 tests_tools_fake_agent_LDADD = $(ECS_LIBS) $(CURL_LIBS)

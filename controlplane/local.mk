@@ -9,6 +9,7 @@ controlplane_libcp_a_SOURCES = \
 	controlplane/api-tags.c \
 	controlplane/arn.c controlplane/arn.h \
 	controlplane/credentials.c controlplane/credentials.h \
+	controlplane/crypto.c controlplane/crypto.h \
 	controlplane/ecs-endpoint.c controlplane/ecs-endpoint.h \
 	controlplane/http.c controlplane/http.h \
 	controlplane/ids.c controlplane/ids.h \

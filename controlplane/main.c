@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
@@ -57,6 +58,36 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
 	sd_event_now(d->event, CLOCK_MONOTONIC, &now);
 	d->drain_deadline = now + DRAIN_USEC;
 	return sd_event_add_time(d->event, &d->drain, CLOCK_MONOTONIC, now, 1000, on_drain, d);
+}
+
+/* Each agent's parked long poll holds a connection, and every connection is
+ * a descriptor: with the usual soft limit of 1024 a thousand agents would
+ * exhaust it. The hard limit is what the administrator allows; take it all
+ * (the HTTP server sizes its connection limit from the result). Nothing here
+ * uses select(), which is what the low soft default protects. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0) {
+		log_warn("Cannot read the file descriptor limit: %m");
+		return;
+	}
+	rlim_t before = rl.rlim_cur;
+	if (rl.rlim_cur != rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0) {
+			log_warn("Cannot raise the file descriptor limit from %llu to %llu: %m",
+				 (unsigned long long)before, (unsigned long long)rl.rlim_max);
+			return;
+		}
+	}
+	if (rl.rlim_cur == RLIM_INFINITY)
+		log_info("File descriptor limit: unlimited");
+	else if (before != rl.rlim_cur)
+		log_info("File descriptor limit: %llu (raised from %llu)",
+			 (unsigned long long)rl.rlim_cur, (unsigned long long)before);
+	else
+		log_info("File descriptor limit: %llu", (unsigned long long)rl.rlim_cur);
 }
 
 static struct credentials *load_credentials(const struct cp_options *o)
@@ -124,6 +155,7 @@ static int run(const struct cp_options *o)
 	struct ecs_err err = { 0 };
 	_cleanup_(credentials_freep) struct credentials *creds = NULL;
 
+	raise_fd_limit();
 	if (o->no_auth) {
 		log_warn("AUTHENTICATION IS DISABLED (--no-auth): anyone who can reach %s can "
 			 "change this control plane. Use this for development only", o->listen);
@@ -159,12 +191,17 @@ static int run(const struct cp_options *o)
 		sd_event_unref(d.event);
 		return 1;
 	}
+	const size_t not_found_body = ecs.max_body > agent_endpoint_max_body()
+					      ? ecs.max_body : agent_endpoint_max_body();
 	const struct http_route routes[] = {
 		{ .path = "/", .max_body = ecs.max_body, .handler = ecs_endpoint_handle,
 		  .userdata = &ecs },
 		{ .path = "/v1/agent/", .max_body = agent_endpoint_max_body(),
 		  .handler = agent_endpoint_handle, .userdata = agent },
-		{ .path = NULL, .max_body = 0, .handler = ecs_endpoint_not_found },
+		/* The 404 of a wrong path must reach a client that sent a body
+		 * (an agent with a misspelt endpoint): with a limit of 0 any body
+		 * would be "too large" and the connection cut without an answer. */
+		{ .path = NULL, .max_body = not_found_body, .handler = ecs_endpoint_not_found },
 	};
 	sigset_t mask;
 	sigemptyset(&mask);

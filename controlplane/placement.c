@@ -152,42 +152,81 @@ static enum placement_reason fits(const struct placement_instance *in, size_t ad
 	return PLACEMENT_FITS;
 }
 
-static bool same_value(const char *a, const char *b)
-{
-	if (!a || !b)
-		return a == b;
-	return strcmp(a, b) == 0;
-}
-
 static const char *attr_value(const struct placement_instance *in, const char *name)
 {
 	const struct placement_attr *a = attr_find(in, name);
 	return a ? a->value : NULL;
 }
 
+/* Scratch space for one placement_run, n_insts entries each. */
+struct scratch {
+	size_t *added;   /* tasks this call put on instance i */
+	size_t *cand;    /* instances still in the running */
+	int64_t *scores; /* score of cand[i] */
+	int64_t *bucket; /* per instance: the group tasks of its value's bucket */
+};
+
+static int value_cmp(const char *a, const char *b)
+{
+	if (!a || !b)
+		return (a != NULL) - (b != NULL); /* "no value" first */
+	return strcmp(a, b);
+}
+
+/* An instance and its value of the spread attribute, sorted by value. */
+struct by_value {
+	const char *value;
+	size_t idx;
+};
+
+static int by_value_cmp(const void *a, const void *b)
+{
+	return value_cmp(((const struct by_value *)a)->value, ((const struct by_value *)b)->value);
+}
+
+/* spread attribute:NAME scores an instance by the group tasks of every
+ * instance sharing its value, so the sums are made once per bucket (sort by
+ * value, add up each run) rather than by comparing every pair of instances:
+ * with a thousand candidates the pairs cost milliseconds per task. */
+static int bucket_sums(const char *attr, const struct placement_instance *insts, size_t n_insts,
+		       const size_t *added, int64_t *bucket)
+{
+	struct by_value *v = calloc(n_insts + 1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < n_insts; i++)
+		v[i] = (struct by_value){ attr_value(&insts[i], attr), i };
+	qsort(v, n_insts, sizeof(*v), by_value_cmp);
+	for (size_t start = 0; start < n_insts;) {
+		size_t end = start;
+		int64_t sum = 0;
+		for (; end < n_insts && value_cmp(v[end].value, v[start].value) == 0; end++)
+			sum += (int64_t)(insts[v[end].idx].group_tasks + added[v[end].idx]);
+		for (size_t j = start; j < end; j++)
+			bucket[v[j].idx] = sum;
+		start = end;
+	}
+	free(v);
+	return 0;
+}
+
 /* Lower is better. */
 static int64_t score(const struct placement_strategy *s, const struct placement_instance *insts,
-		     size_t n_insts, const size_t *added, size_t i, const struct placement_task *t)
+		     const struct scratch *sc, size_t i, const struct placement_task *t)
 {
 	const struct placement_instance *in = &insts[i];
-	int64_t k = (int64_t)added[i] + 1;
+	int64_t k = (int64_t)sc->added[i] + 1;
 	switch (s->field) {
 	case PLACEMENT_FIELD_CPU:
 		return in->cpu_remaining - k * t->cpu;
 	case PLACEMENT_FIELD_MEMORY:
 		return in->memory_remaining - k * t->memory;
 	case PLACEMENT_FIELD_INSTANCE_ID:
-		return (int64_t)(in->group_tasks + added[i]);
-	case PLACEMENT_FIELD_ATTRIBUTE: {
+		return (int64_t)(in->group_tasks + sc->added[i]);
+	case PLACEMENT_FIELD_ATTRIBUTE:
 		/* The whole bucket of instances sharing this value counts, not
 		 * only those that could take the task. */
-		const char *v = attr_value(in, s->attribute);
-		int64_t sum = 0;
-		for (size_t j = 0; j < n_insts; j++)
-			if (same_value(v, attr_value(&insts[j], s->attribute)))
-				sum += (int64_t)(insts[j].group_tasks + added[j]);
-		return sum;
-	}
+		return sc->bucket[i];
 	case PLACEMENT_FIELD_NONE:
 		break;
 	}
@@ -195,23 +234,27 @@ static int64_t score(const struct placement_strategy *s, const struct placement_
 }
 
 /* Keep only the best-scoring of cand[0..*n). */
-static void narrow(const struct placement_strategy *s, const struct placement_instance *insts,
-		   size_t n_insts, const size_t *added, const struct placement_task *t,
-		   size_t *cand, size_t *n, int64_t *scores)
+static int narrow(const struct placement_strategy *s, const struct placement_instance *insts,
+		  size_t n_insts, const struct scratch *sc, const struct placement_task *t,
+		  size_t *n)
 {
 	if (s->type == PLACEMENT_RANDOM || *n <= 1)
-		return;
+		return 0;
+	if (s->field == PLACEMENT_FIELD_ATTRIBUTE &&
+	    bucket_sums(s->attribute, insts, n_insts, sc->added, sc->bucket) < 0)
+		return -ENOMEM;
 	int64_t best = INT64_MAX;
 	for (size_t i = 0; i < *n; i++) {
-		scores[i] = score(s, insts, n_insts, added, cand[i], t);
-		if (scores[i] < best)
-			best = scores[i];
+		sc->scores[i] = score(s, insts, sc, sc->cand[i], t);
+		if (sc->scores[i] < best)
+			best = sc->scores[i];
 	}
 	size_t kept = 0;
 	for (size_t i = 0; i < *n; i++)
-		if (scores[i] == best)
-			cand[kept++] = cand[i];
+		if (sc->scores[i] == best)
+			sc->cand[kept++] = sc->cand[i];
 	*n = kept;
+	return 0;
 }
 
 static void add_failure(struct placement_result *out, size_t instance, enum placement_reason r)
@@ -257,10 +300,12 @@ int placement_run(const struct placement_instance *insts, size_t n_insts,
 	_cleanup_free_ size_t *added = calloc(n_insts + 1, sizeof(*added));
 	_cleanup_free_ size_t *cand = calloc(n_insts + 1, sizeof(*cand));
 	_cleanup_free_ int64_t *scores = calloc(n_insts + 1, sizeof(*scores));
+	_cleanup_free_ int64_t *bucket = calloc(n_insts + 1, sizeof(*bucket));
 	out->chosen = calloc(count + 1, sizeof(*out->chosen));
 	out->failures = calloc(n_fail + 1, sizeof(*out->failures));
 	out->placed = calloc(count + 1, sizeof(*out->placed));
-	if (!added || !cand || !scores || !out->chosen || !out->failures || !out->placed) {
+	if (!added || !cand || !scores || !bucket || !out->chosen || !out->failures ||
+	    !out->placed) {
 		placement_result_clear(out);
 		return err_set(err, ENOMEM, "out of memory");
 	}
@@ -272,18 +317,25 @@ int placement_run(const struct placement_instance *insts, size_t n_insts,
 		return r;
 	}
 
+	struct scratch sc = { .added = added, .cand = cand, .scores = scores, .bucket = bucket };
 	for (size_t t = 0; t < count; t++) {
 		size_t n = 0;
 		for (size_t i = 0; i < n_insts; i++)
 			if (fits(&insts[i], added[i], task) == PLACEMENT_FITS)
 				cand[n++] = i;
 		if (n == 0) {
+			/* Each instance once: no need for add_failure()'s
+			 * duplicate check, which is quadratic. */
 			for (size_t i = 0; i < n_insts; i++)
-				add_failure(out, i, fits(&insts[i], added[i], task));
+				out->failures[out->n_failures++] =
+					(struct placement_failure){ i, fits(&insts[i], added[i], task) };
 			break;
 		}
 		for (size_t s = 0; s < n_strategies && n > 1; s++)
-			narrow(&strategies[s], insts, n_insts, added, task, cand, &n, scores);
+			if (narrow(&strategies[s], insts, n_insts, &sc, task, &n) < 0) {
+				placement_result_clear(out);
+				return err_set(err, ENOMEM, "out of memory");
+			}
 		size_t pick = n > 1 && rand_fn ? (size_t)(rand_fn(rand_data) % n) : 0;
 		size_t idx = cand[pick];
 		added[idx]++;

@@ -11,12 +11,8 @@
 #include <strings.h>
 #include <time.h>
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/sha.h>
-
 #include "cleanup.h"
+#include "crypto.h"
 
 #define ALGORITHM "AWS4-HMAC-SHA256"
 
@@ -79,18 +75,10 @@ static void hex_encode(const unsigned char *in, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
-static void sha256_hex(const void *data, size_t len, char out[2 * SHA256_DIGEST_LENGTH + 1])
+static bool hmac(const unsigned char *key, size_t klen, const char *msg,
+		 unsigned char out[CRYPTO_SHA256_LEN])
 {
-	unsigned char md[SHA256_DIGEST_LENGTH];
-	SHA256(data, len, md);
-	hex_encode(md, sizeof(md), out);
-}
-
-static bool hmac(const unsigned char *key, size_t klen, const char *msg, unsigned char out[32])
-{
-	unsigned int olen = 32;
-	return HMAC(EVP_sha256(), key, (int)klen, (const unsigned char *)msg, strlen(msg), out,
-		    &olen) != NULL;
+	return crypto_hmac_sha256(key, klen, msg, strlen(msg), out) == 0;
 }
 
 /* All values of header `name` (case-insensitive), trimmed and with inner
@@ -388,8 +376,11 @@ static enum sigv4_status compute_and_compare(const char *secret, const struct au
 					     const char *amz_date, const struct buf *cr,
 					     struct ecs_err *err)
 {
-	char cr_hash[65];
-	sha256_hex(cr->s, cr->len, cr_hash);
+	char cr_hash[CRYPTO_SHA256_HEX_LEN + 1];
+	if (crypto_sha256_hex(cr->s, cr->len, cr_hash) < 0) {
+		err_set(err, EIO, "SHA-256 computation failed");
+		return SIGV4_INCOMPLETE;
+	}
 
 	_cleanup_free_ char *sts = NULL, *kstart = NULL;
 	if (asprintf(&sts, ALGORITHM "\n%s\n%s/%s/%s/%s\n%s", amz_date, f->date, f->region,
@@ -400,20 +391,21 @@ static enum sigv4_status compute_and_compare(const char *secret, const struct au
 		return SIGV4_INCOMPLETE;
 	}
 
-	unsigned char k[32], sig[32];
+	unsigned char k[CRYPTO_SHA256_LEN], sig[CRYPTO_SHA256_LEN];
 	bool ok = hmac((const unsigned char *)kstart, strlen(kstart), f->date, k) &&
 		  hmac(k, sizeof(k), f->region, k) && hmac(k, sizeof(k), f->service, k) &&
 		  hmac(k, sizeof(k), "aws4_request", k) && hmac(k, sizeof(k), sts, sig);
-	OPENSSL_cleanse(kstart, strlen(kstart));
-	OPENSSL_cleanse(k, sizeof(k));
+	crypto_wipe(kstart, strlen(kstart));
+	crypto_wipe(k, sizeof(k));
 	if (!ok) {
 		err_set(err, EIO, "HMAC computation failed");
 		return SIGV4_INCOMPLETE;
 	}
 
-	char expect[65];
+	char expect[CRYPTO_SHA256_HEX_LEN + 1];
 	hex_encode(sig, sizeof(sig), expect);
-	if (strlen(f->signature) != 64 || CRYPTO_memcmp(expect, f->signature, 64) != 0) {
+	if (strlen(f->signature) != CRYPTO_SHA256_HEX_LEN ||
+	    !crypto_equal(expect, f->signature, CRYPTO_SHA256_HEX_LEN)) {
 		err_set(err, EACCES,
 			"The request signature we calculated does not match the signature you provided. "
 			"Check your AWS Secret Access Key and signing method.");
@@ -463,8 +455,11 @@ static enum sigv4_status verify_fields(const struct sigv4_verifier *v,
 		return SIGV4_UNKNOWN_KEY;
 	}
 
-	char body_hash[65];
-	sha256_hex(req->body ? req->body : "", req->body_len, body_hash);
+	char body_hash[CRYPTO_SHA256_HEX_LEN + 1];
+	if (crypto_sha256_hex(req->body, req->body_len, body_hash) < 0) {
+		err_set(err, EIO, "SHA-256 computation failed");
+		return SIGV4_INCOMPLETE;
+	}
 	const char *claimed = header_first(req, "x-amz-content-sha256");
 	if (claimed && strcmp(claimed, body_hash) != 0) {
 		err_set(err, EINVAL,

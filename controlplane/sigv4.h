@@ -3,8 +3,8 @@
 /*
  * AWS Signature Version 4 verification of an `Authorization:
  * AWS4-HMAC-SHA256 Credential=AKID/DATE/REGION/SERVICE/aws4_request,
- * SignedHeaders=a;b;c, Signature=HEX` header. The only module that uses
- * libcrypto.
+ * SignedHeaders=a;b;c, Signature=HEX` header. Hashes, HMACs and the
+ * constant-time comparison come from crypto.h.
  *
  * The server recomputes the signature from what it received: the canonical
  * request (method, canonical URI, canonical query string, the headers named

@@ -193,6 +193,48 @@ static int apply_container(struct store *s, int64_t task_id,
 	return store_step_done(s, st, err, "writing container state");
 }
 
+/* What DescribeTasks shows of a task that an agent's report can change, as
+ * one string, so that a report that changes nothing visible (a retry with a
+ * new sequence, a repeated snapshot) leaves the task's `version` alone. */
+static int visible_state(struct store *s, int64_t task_id, char **out, struct ecs_err *err)
+{
+	static const char sql[] =
+		"SELECT quote(last_status) || quote(desired_status) || quote(stopped_reason)"
+		" || quote(stop_code) || quote(health_status) || quote(pull_started_ms)"
+		" || quote(pull_stopped_ms) || quote(started_ms) || quote(execution_stopped_ms)"
+		" || quote(stopped_ms) || quote(stopping_ms) || (sequence > 0)"
+		" || COALESCE((SELECT group_concat(c, ';') FROM (SELECT quote(name)"
+		"   || quote(last_status) || quote(exit_code) || quote(reason) || quote(runtime_id)"
+		"   || quote(image_digest) || quote(network_bindings) || quote(health_status) AS c"
+		"   FROM task_containers WHERE task_id = ?1 ORDER BY name)), '')"
+		" FROM tasks WHERE id = ?1";
+	sqlite3_stmt *st = store_stmt(s, sql, err);
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, task_id);
+	int r = 0;
+	bool oom = false;
+	*out = NULL;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*out = store_column_text(st, 0, &oom);
+	else
+		r = store_fail(s, err, "reading task state");
+	sqlite3_reset(st);
+	if (r == 0 && (oom || !*out))
+		r = err_set(err, ENOMEM, "out of memory");
+	return r;
+}
+
+static int bump_version(struct store *s, int64_t task_id, struct ecs_err *err)
+{
+	static const char sql[] = "UPDATE tasks SET version = version + 1 WHERE id = ?1";
+	sqlite3_stmt *st = store_stmt(s, sql, err);
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, task_id);
+	return store_step_done(s, st, err, "bumping task version");
+}
+
 int store_agent_apply(struct store *s, int64_t instance_id, const Ecsagent__TaskStateChange *ch,
 		      int64_t now_ms, uint64_t *acked, bool *stopped, struct ecs_err *err)
 {
@@ -250,6 +292,10 @@ int store_agent_apply(struct store *s, int64_t instance_id, const Ecsagent__Task
 	if (*stopped && !stopped_at)
 		stopped_at = now_ms;
 
+	_cleanup_free_ char *before = NULL, *after = NULL;
+	int r = visible_state(s, task_id, &before, err);
+	if (r < 0)
+		return r;
 	if (!(st = store_stmt(s, upd, err)))
 		return -EIO;
 	sqlite3_bind_int64(st, 1, task_id);
@@ -272,9 +318,13 @@ int store_agent_apply(struct store *s, int64_t instance_id, const Ecsagent__Task
 	sqlite3_bind_int64(st, 12, is_stopped ? stopped_at : 0);
 	sqlite3_bind_int(st, 13, now_rank >= ECSAGENT__STATUS__DEACTIVATING);
 	sqlite3_bind_int64(st, 14, now_ms);
-	int r = store_step_done(s, st, err, "writing task state");
+	r = store_step_done(s, st, err, "writing task state");
 	for (size_t i = 0; i < ch->n_containers && r >= 0; i++)
 		r = apply_container(s, task_id, ch->containers[i], err);
+	if (r >= 0)
+		r = visible_state(s, task_id, &after, err);
+	if (r >= 0 && strcmp(before, after) != 0)
+		r = bump_version(s, task_id, err);
 	if (r >= 0)
 		*acked = ch->sequence;
 	return r;
@@ -343,7 +393,7 @@ int store_agent_stop_tasks(struct store *s, int64_t instance_id, const char *rea
 		" stopped_reason = COALESCE(stopped_reason, ?2),"
 		" stopping_ms = COALESCE(stopping_ms, ?3),"
 		" execution_stopped_ms = COALESCE(execution_stopped_ms, ?3),"
-		" stopped_ms = ?3, updated_ms = ?3"
+		" stopped_ms = ?3, updated_ms = ?3, version = version + 1"
 		" WHERE instance_id = ?1 AND last_status != 'STOPPED'";
 	*n = 0;
 	sqlite3_stmt *st = store_stmt(s, containers, err);

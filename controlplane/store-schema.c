@@ -89,7 +89,9 @@ const char *const store_migrations[] = {
 	"  reported_task_stats INTEGER,"
 	"  telemetry_ms INTEGER"
 	");"
-	"CREATE INDEX container_instances_cluster ON container_instances (cluster_id, status);"
+	/* covers placement's read of every candidate (store-placement.c) */
+	"CREATE INDEX container_instances_cluster ON container_instances"
+	"  (cluster_id, status, arn, agent_connected, cpu, memory);"
 	"CREATE INDEX container_instances_identity ON container_instances (cluster_id, ec2_instance_id);"
 	"CREATE INDEX container_instances_token ON container_instances (token_hash);"
 	"CREATE INDEX container_instances_liveness ON container_instances (agent_connected, last_seen_ms);"
@@ -104,7 +106,10 @@ const char *const store_migrations[] = {
 	"  value TEXT,"
 	"  source TEXT NOT NULL DEFAULT 'user' CHECK (source IN ('agent', 'user')),"
 	"  PRIMARY KEY (cluster_id, target_id, name)"
-	");",
+	");"
+	/* placement reads one attribute name across the cluster
+	 * (requiresAttributes, spread by attribute) */
+	"CREATE INDEX attributes_name ON attributes (cluster_id, name);",
 
 	/* 4: tasks and their containers (store-tasks.c). A task holds its
 	 * reservation (cpu, memory, host ports as JSON) on its instance until
@@ -147,8 +152,10 @@ const char *const store_migrations[] = {
 	");"
 	"CREATE INDEX tasks_cluster ON tasks (cluster_id, desired_status, last_status);"
 	"CREATE INDEX tasks_instance ON tasks (instance_id, desired_status);"
-	/* placement reads what the live tasks hold; stopped ones pile up */
-	"CREATE INDEX tasks_live ON tasks (cluster_id, instance_id) WHERE last_status != 'STOPPED';"
+	/* placement sums what the live tasks hold (the index covers it);
+	 * stopped ones pile up */
+	"CREATE INDEX tasks_live ON tasks (cluster_id, instance_id, cpu, memory, last_status, group_name)"
+	"  WHERE last_status != 'STOPPED';"
 	"CREATE TABLE task_containers ("
 	"  task_id INTEGER NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,"
 	"  name TEXT NOT NULL,"

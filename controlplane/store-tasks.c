@@ -16,7 +16,7 @@ void store_task_clear(struct store_task *t)
 		&t->arn, &t->overrides, &t->started_by, &t->group_name, &t->launch_type,
 		&t->last_status, &t->desired_status, &t->stop_code, &t->stopped_reason,
 		&t->health_status, &t->host_ports, &t->attachments, &t->cluster_arn,
-		&t->taskdef_arn, &t->instance_arn,
+		&t->taskdef_arn, &t->instance_arn, &t->instance_az, &t->instance_arch,
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(strs); i++)
 		free(*strs[i]);
@@ -184,7 +184,13 @@ int store_task_get(struct store *s, const char *arn, struct store_task *out,
 		"  t.attachments, t.sequence, t.version, t.desired_version,"
 		"  t.enable_execute_command, t.created_ms, t.pull_started_ms, t.pull_stopped_ms,"
 		"  t.started_ms, t.stopping_ms, t.execution_stopped_ms, t.stopped_ms, t.updated_ms,"
-		"  c.arn, d.arn, i.arn"
+		"  c.arn, d.arn, i.arn,"
+		/* what DescribeTasks shows of the instance: two primary-key
+		 * lookups rather than reading all its attributes */
+		"  (SELECT value FROM attributes a WHERE a.cluster_id = t.cluster_id"
+		"    AND a.target_id = i.arn AND a.name = 'ecs.availability-zone'),"
+		"  (SELECT value FROM attributes a WHERE a.cluster_id = t.cluster_id"
+		"    AND a.target_id = i.arn AND a.name = 'ecs.cpu-architecture')"
 		" FROM tasks t JOIN clusters c ON c.id = t.cluster_id"
 		"  JOIN task_definitions d ON d.id = t.taskdef_id"
 		"  LEFT JOIN container_instances i ON i.id = t.instance_id"
@@ -237,6 +243,8 @@ int store_task_get(struct store *s, const char *arn, struct store_task *out,
 	out->cluster_arn = store_column_text(st, k++, &oom);
 	out->taskdef_arn = store_column_text(st, k++, &oom);
 	out->instance_arn = store_column_text(st, k++, &oom);
+	out->instance_az = store_column_text(st, k++, &oom);
+	out->instance_arch = store_column_text(st, k++, &oom);
 	sqlite3_reset(st);
 	if (oom) {
 		store_task_clear(out);

@@ -52,6 +52,10 @@ struct store_task {
 	char *cluster_arn;
 	char *taskdef_arn;
 	char *instance_arn;  /* NULL: none */
+	/* The instance's ecs.availability-zone and ecs.cpu-architecture
+	 * attributes (NULL: none). */
+	char *instance_az;
+	char *instance_arch;
 };
 
 void store_task_clear(struct store_task *t);

@@ -55,6 +55,7 @@ class ControlPlane:
         self.log = self.workdir / "controlplane.log"
         self.no_auth = no_auth
         self.extra_args = list(extra_args)
+        self.preexec_fn = None  # run in the child before exec (e.g. to lower limits)
         self.proc = None
         self.port = None
         self.credentials.write_text(f"# test keys\n{AKID} {SECRET}\n")
@@ -76,7 +77,8 @@ class ControlPlane:
         log = open(self.log, "ab")
         # The environment must not reconfigure the daemon behind the test's back.
         env = {k: v for k, v in os.environ.items() if not k.startswith("ECS_CP_")}
-        self.proc = subprocess.Popen(args, stdout=log, stderr=log, stdin=subprocess.DEVNULL, env=env)
+        self.proc = subprocess.Popen(args, stdout=log, stderr=log, stdin=subprocess.DEVNULL, env=env,
+                                     preexec_fn=self.preexec_fn)
         log.close()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -267,20 +269,31 @@ class Simulation:
     def __init__(self, proc):
         self.proc = proc
         self.events = []
+        self._pending = b""
+
+    def _next_line(self, deadline):
+        """One line of output, or None at the deadline or end of output. The
+        pipe is read unbuffered: select() cannot see lines that a buffered
+        reader has already taken in, and the agent writes several at once."""
+        import select
+        while b"\n" not in self._pending:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            ready, _, _ = select.select([self.proc.stdout], [], [], min(left, 0.1))
+            if not ready:
+                continue
+            chunk = os.read(self.proc.stdout.fileno(), 65536)
+            if not chunk:
+                return None
+            self._pending += chunk
+        line, self._pending = self._pending.split(b"\n", 1)
+        return line
 
     def read_until(self, predicate, timeout=15):
         """Read events until predicate(event) holds; returns that event."""
-        import select
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([self.proc.stdout], [], [], 0.1)
-            if not ready:
-                if self.proc.poll() is not None:
-                    break
-                continue
-            line = self.proc.stdout.readline()
-            if not line:
-                break
+        while (line := self._next_line(deadline)) is not None:
             ev = json.loads(line)
             self.events.append(ev)
             if predicate(ev):
@@ -356,7 +369,7 @@ class FakeAgent:
                 "--join-token", join_token, "--wait", str(wait), *extra]
         if cluster:
             args += ["--cluster", cluster]
-        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, bufsize=0)
         sim = Simulation(proc)
         try:
             sim.read_until(lambda e: e["event"] == "ready", timeout=30 + n / 20)

@@ -271,6 +271,29 @@ def test_bad_bodies(agent_controlplane, fake_agent, cluster):
     assert cp.proc.poll() is None
 
 
+def test_wrong_paths_answer_404(agent_controlplane, cluster):
+    """A request to a path nothing serves gets a 404 whatever its body (a
+    body used to make the daemon cut the connection without an answer)."""
+    body = b"\x08\x01\x10\x00" + b"\x00" * 200
+    for path in ("//v1/agent/register", "/v1/agent//register", "/v2/agent/register", "/x"):
+        assert post(agent_controlplane, path, body)[0] == 404, path
+        assert post(agent_controlplane, path, b"")[0] == 404, path
+
+
+def test_endpoint_with_trailing_slash(agent_controlplane, cluster):
+    """fake-agent takes "http://host:port/" as well as "http://host:port"."""
+    agent = FakeAgent(agent_controlplane.endpoint + "//")
+    reg = agent.register(identity="slash")
+    assert reg["status"] == 200, reg
+    assert agent.poll(reg)["status"] == 200
+    sim = agent.simulate(2, extra=("--quiet",))
+    try:
+        assert len(set(sim.arns)) == 2
+    finally:
+        sim.stop()
+    assert sim.proc.returncode == 0
+
+
 def test_telemetry_health(fake_agent, cluster):
     reg = fake_agent.register(identity="telemetry")
     r = fake_agent.telemetry(reg, health="IMPAIRED", task_stats=["arn:aws:ecs:us-east-1:123456789012:task/default/x"])
@@ -284,6 +307,39 @@ def test_telemetry_health(fake_agent, cluster):
     (ci,) = cluster.describe_container_instances(containerInstances=[reg["containerInstanceArn"]],
                                                  include=["CONTAINER_INSTANCE_HEALTH"])["containerInstances"]
     assert ci["healthStatus"]["overallStatus"] == "OK"
+
+
+def test_task_version_follows_reports(agent_controlplane, fake_agent, cluster):
+    """ECS's Task.version grows with every visible change an agent reports,
+    and not for duplicates or snapshots that change nothing."""
+    reg = fake_agent.register(identity="versioned")
+    task = insert_task(agent_controlplane, reg["containerInstanceArn"], "e" * 32,
+                       containers=("web",))
+    ecs = make_client(agent_controlplane.endpoint)
+
+    def version():
+        return ecs.describe_tasks(tasks=[task])["tasks"][0]["version"]
+
+    def report(seq, status, **container):
+        return fake_agent.report(reg, [{"taskArn": task, "sequence": seq, "status": status,
+                                        "containers": [{"name": "web", "status": status,
+                                                        **container}]}])
+
+    assert version() == 1
+    report(1, "RUNNING", runtimeId="rt-1")
+    assert version() == 2
+    report(1, "RUNNING", runtimeId="rt-1")  # a duplicate
+    assert version() == 2
+    report(2, "RUNNING", runtimeId="rt-1")  # a new sequence, nothing new
+    assert version() == 2
+    report(3, "PENDING", runtimeId="rt-1")  # statuses never go back: nothing visible
+    assert version() == 2
+    report(4, "RUNNING", runtimeId="rt-1", healthStatus="HEALTHY")  # a container's health
+    assert version() == 3
+    report(5, "STOPPED", exitCode=0)
+    task_now = ecs.describe_tasks(tasks=[task])["tasks"][0]
+    assert (task_now["lastStatus"], task_now["version"]) == ("STOPPED", 4)
+    ecs.close()
 
 
 def test_liveness(agent_controlplane, fake_agent, cluster):
@@ -319,6 +375,7 @@ def test_liveness(agent_controlplane, fake_agent, cluster):
                                      "disconnected for too long")
     assert all(c["last_status"] == "STOPPED" for c in containers)
     assert time.monotonic() - silent_since >= 5.0
+    assert ecs.describe_tasks(tasks=[task])["tasks"][0]["version"] == 2
     (ci,) = ecs.describe_container_instances(containerInstances=[arn])["containerInstances"]
     assert ci["runningTasksCount"] == 0
 

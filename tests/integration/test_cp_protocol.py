@@ -119,3 +119,59 @@ def test_config_file_sets_limits(workdir):
         assert (r.status, r.error_type) == (413, "RequestEntityTooLargeException")
     finally:
         cp.kill()
+
+
+def test_second_daemon_on_same_port_fails(controlplane, workdir):
+    """Two daemons must never share a port (SO_REUSEPORT would split the
+    requests between them): the second one fails at once, saying why."""
+    other = workdir / "other"
+    other.mkdir()
+    (other / "c.conf").write_text("")
+    proc = subprocess.run([str(controlplane.binary), "--config", str(other / "c.conf"), "--no-auth",
+                           "--listen", f"127.0.0.1:{controlplane.port}", "--db", str(other / "db")],
+                          capture_output=True, text=True, timeout=10)
+    assert proc.returncode != 0, proc.stderr
+    assert f"cannot listen on 127.0.0.1:{controlplane.port}" in proc.stderr
+    assert "in use" in proc.stderr
+    # The first daemon alone answers: a cluster created through it is listed
+    # on every one of a few fresh connections.
+    raw_request(controlplane.endpoint, "CreateCluster", json.dumps({"clusterName": "first"}))
+    for _ in range(8):
+        r = raw_request(controlplane.endpoint, "ListClusters")
+        assert r.status == 200
+        assert any(a.endswith("/first") for a in r.json["clusterArns"])
+
+
+def test_fd_limit_raised_for_many_connections(workdir):
+    """The daemon raises its soft descriptor limit to the hard one, and
+    accepts more idle connections than the usual 1024 (each agent's parked
+    poll is one) while still answering new requests."""
+    import resource
+    import socket
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = 1100
+    if hard != resource.RLIM_INFINITY and hard < want + 200:
+        pytest.skip(f"hard descriptor limit {hard} is too low for this test")
+    # This process needs the descriptors too.
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, want + 200)), hard))
+    cp = ControlPlane(workdir, no_auth=True)
+    cp.preexec_fn = lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard))
+    cp.start()
+    socks = []
+    try:
+        assert "File descriptor limit: " in cp.log_text()
+        assert "(raised from 256)" in cp.log_text()
+        limits = open(f"/proc/{cp.proc.pid}/limits").read()
+        line = next(x for x in limits.splitlines() if x.startswith("Max open files"))
+        assert line.split()[3] == line.split()[4], line
+        for _ in range(want):
+            s = socket.create_connection(("127.0.0.1", cp.port), timeout=10)
+            s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\n")  # a request begun, never finished
+            socks.append(s)
+        r = raw_request(cp.endpoint, "ListClusters", sign=False)
+        assert r.status == 200
+    finally:
+        for s in socks:
+            s.close()
+        cp.kill()
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 /* The test agent (tests/tools/fake-agent): shared by the one-shot commands
- * (fake-agent.c) and the many-instance simulation (fake-agent-sim.c). */
+ * (fake-agent.c) and the many-instance simulation (fake-agent-sim.c); the
+ * plumbing is in fake-agent-request.c, the report JSON in fake-agent-report.c. */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -69,7 +70,9 @@ struct fa_request {
 };
 
 /* Prepare `rq` to POST `msg` to endpoint + path (token NULL: no
- * Authorization). 0 or -1 (message printed). */
+ * Authorization). Trailing slashes of `endpoint` are dropped, so
+ * "http://host:port/" reaches "/v1/agent/..." and not "//v1/agent/...".
+ * 0 or -1 (message printed). */
 int fa_request_init(struct fa_request *rq, const char *endpoint, const char *path,
 		    const char *token, const ProtobufCMessage *msg, long timeout_s);
 void fa_request_clear(struct fa_request *rq);
@@ -83,6 +86,24 @@ void fa_register_free(Ecsagent__RegisterRequest *rq);
 /* The container names of a task definition JSON (malloc'd array of
  * malloc'd strings). */
 char **fa_container_names(const char *taskdef_json, size_t *n);
+
+/* A StateChangeRequest decoded from `report --changes` JSON
+ * (fake-agent-report.c), and everything it points into. */
+struct fa_report {
+	Ecsagent__TaskStateChange *tasks, **taskp;
+	Ecsagent__ContainerStateChange **containers; /* per task */
+	Ecsagent__ContainerStateChange ***containerp;
+	Ecsagent__NetworkBinding **bindings;         /* per task, all containers */
+	Ecsagent__NetworkBinding ***bindingp;
+	size_t n;
+};
+
+/* Fill `rq->tasks` from the JSON list of task snapshots `list`, keeping the
+ * messages in `m`. 0, or -1 when out of memory; fa_report_clear(m) either
+ * way. */
+int fa_report_build(const json_node *list, struct fa_report *m,
+		    Ecsagent__StateChangeRequest *rq);
+void fa_report_clear(struct fa_report *m);
 
 /* Print one JSON line built by `w` to stdout and flush. */
 void fa_print(struct json_writer *w);

@@ -179,12 +179,64 @@ static void test_dates(void **state)
 	assert_int_equal(cql_parse_date("18-06-18", &ms), -EINVAL);
 }
 
+/* Patterns that regcomp() would expand into gigabytes (a fuzzer found the
+ * first: every stacked '+' doubles what it follows) are refused up front;
+ * ordinary repetitions still work. */
+static void test_regex_cost(void **state)
+{
+	(void)state;
+	char msg[256];
+	assert_int_equal(parse_error("ec2InstanceId =~ i-60++++++++++++++++++++++++++++++++++++++++",
+				     msg, sizeof(msg)), -EINVAL);
+	assert_non_null(strstr(msg, "repeats too much"));
+	assert_int_equal(parse_error("attribute:a =~ '((x{100}){100}){100}'", NULL, 0), -EINVAL);
+	assert_int_equal(parse_error("attribute:a =~ '(((a+)+)+)+(((b+)+)+)+(((c+)+)+)+(((d+)+)+)+"
+				     "(((e+)+)+)+(((f+)+)+)+(((g+)+)+)+(((h+)+)+)+(((i+)+)+)+"
+				     "(((j+)+)+)+(((k+)+)+)+(((l+)+)+)+{99}'", NULL, 0), -EINVAL);
+	assert_int_equal(parse_error("attribute:a =~ 'x{5000}'", NULL, 0), -EINVAL);
+	char deep[128] = "attribute:a =~ '";
+	for (int i = 0; i < 40; i++)
+		strcat(deep, "(");
+	strcat(deep, "x");
+	for (int i = 0; i < 40; i++)
+		strcat(deep, ")");
+	strcat(deep, "'");
+	assert_int_equal(parse_error(deep, msg, sizeof(msg)), -EINVAL);
+	assert_non_null(strstr(msg, "nested"));
+
+	/* Repeating what can match the empty string: glibc's regcomp takes
+	 * seconds on "a*+" alone (the fuzzer's second finding). */
+	static const char *const nullable[] = {
+		"a*+", "a**", "(a*)*", "(a|)+", "(a?b*)*", "(x?){3}", "(^)*", "(a{0,2})+",
+		"i+*+?++++++", "((((a*)+)+)+)+",
+	};
+	for (size_t i = 0; i < sizeof(nullable) / sizeof(nullable[0]); i++) {
+		char text[128];
+		snprintf(text, sizeof(text), "attribute:a =~ '%s'", nullable[i]);
+		assert_int_equal(parse_error(text, msg, sizeof(msg)), -EINVAL);
+		assert_non_null(strstr(msg, "empty string"));
+	}
+
+	assert_true(match("attribute:slots =~ '[0-9]{1,3}'"));
+	assert_true(match("attribute:slots =~ '(1|2)+'"));
+	assert_true(match("attribute:slots =~ '1(2|)'"));
+	assert_true(match("attribute:slots =~ '(1+2?)+'"));
+	assert_true(match("attribute:slots =~ '((1|3)(2|4)?)*'"));
+	assert_true(match("attribute:slots =~ '.{0,2}'"));
+	assert_true(match("attribute:ecs.instance-type =~ '(t[23]+\\.)+(micro|small)+'"));
+	assert_true(match("attribute:ecs.instance-type =~ '[]a-z[:digit:].]+'"));
+	assert_true(match("ec2InstanceId =~ 'i-[0-9a-f]{4,17}'"));
+	assert_false(match("ec2InstanceId =~ 'i-[0-9a-f]{5,17}'"));
+	assert_true(match("attribute:stack =~ 'p(r(o(d)?)?)?'"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_equality),
 		cmocka_unit_test(test_order_and_numbers),
 		cmocka_unit_test(test_sets_exists_matches),
+		cmocka_unit_test(test_regex_cost),
 		cmocka_unit_test(test_compound),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_dates),

@@ -197,6 +197,83 @@ static void test_spread_attribute(void **state)
 	placement_result_clear(&res);
 }
 
+/* spread by attribute with the values interleaved, instances without the
+ * attribute (one more bucket), and group tasks already placed: the bucket
+ * sums decide, then spread by instance inside the winning buckets. */
+static void test_spread_attribute_buckets(void **state)
+{
+	(void)state;
+	static const struct placement_attr zx[] = { { "zone", "x" } };
+	static const struct placement_attr zy[] = { { "zone", "y" } };
+	static const struct placement_attr other[] = { { "rack", "1" } };
+	struct placement_instance in[] = {
+		inst("a", 8192, 8192), inst("b", 8192, 8192), inst("c", 8192, 8192),
+		inst("d", 8192, 8192), inst("e", 8192, 8192),
+	};
+	in[0].attrs = zx, in[0].n_attrs = 1, in[0].group_tasks = 2;
+	in[1].attrs = other, in[1].n_attrs = 1; /* no zone */
+	in[2].attrs = zy, in[2].n_attrs = 1, in[2].group_tasks = 1;
+	in[3].attrs = zx, in[3].n_attrs = 1;
+	in[4].group_tasks = 1; /* no zone, no attributes at all */
+	struct placement_task t = task(128, 128);
+	struct placement_strategy st[] = {
+		strategy("spread", "attribute:zone"),
+		strategy("spread", "instanceId"),
+	};
+	struct placement_result res;
+	run(in, ARRAY_SIZE(in), &t, 3, st, 2, &res);
+	assert_int_equal(res.n_placed, 3);
+	/* x = 2, none = 1, y = 1: b (none, fewest on the instance) */
+	assert_int_equal(res.chosen[0], 1);
+	/* x = 2, none = 2, y = 1: c */
+	assert_int_equal(res.chosen[1], 2);
+	/* all 2: the instance with the fewest, d */
+	assert_int_equal(res.chosen[2], 3);
+	placement_result_clear(&res);
+}
+
+/* A thousand candidates, spread over 3 zones: even, and quick (the bucket
+ * sums are not made by comparing every pair). */
+static void test_spread_attribute_many(void **state)
+{
+	(void)state;
+	enum { N = 1000 };
+	static const struct placement_attr zones[3][1] = {
+		{ { "zone", "a" } }, { { "zone", "b" } }, { { "zone", "c" } },
+	};
+	struct placement_instance *in = calloc(N, sizeof(*in));
+	assert_non_null(in);
+	for (size_t i = 0; i < N; i++) {
+		in[i] = inst("i", 8192, 8192);
+		in[i].attrs = zones[i % 3];
+		in[i].n_attrs = 1;
+	}
+	struct placement_task t = task(128, 128);
+	struct placement_strategy st[] = { strategy("spread", "attribute:zone") };
+	struct placement_result res;
+	run(in, N, &t, 9, st, 1, &res);
+	assert_int_equal(res.n_placed, 9);
+	size_t per[3] = { 0 };
+	for (size_t i = 0; i < res.n_placed; i++)
+		per[res.chosen[i] % 3]++;
+	assert_int_equal(per[0], 3);
+	assert_int_equal(per[1], 3);
+	assert_int_equal(per[2], 3);
+	placement_result_clear(&res);
+
+	/* Nothing fits: one failure per candidate, each once. */
+	t = task(100000, 128);
+	run(in, N, &t, 1, st, 1, &res);
+	assert_int_equal(res.n_placed, 0);
+	assert_int_equal(res.n_failures, N);
+	for (size_t i = 0; i < N; i++) {
+		assert_int_equal(res.failures[i].instance, i);
+		assert_int_equal(res.failures[i].reason, PLACEMENT_CPU);
+	}
+	placement_result_clear(&res);
+	free(in);
+}
+
 /* Chained: spread over zones first, then binpack memory inside the zone. */
 static void test_chained_strategies(void **state)
 {
@@ -469,6 +546,8 @@ int main(void)
 		cmocka_unit_test(test_binpack_cpu),
 		cmocka_unit_test(test_spread_instance),
 		cmocka_unit_test(test_spread_attribute),
+		cmocka_unit_test(test_spread_attribute_buckets),
+		cmocka_unit_test(test_spread_attribute_many),
 		cmocka_unit_test(test_chained_strategies),
 		cmocka_unit_test(test_random_valid),
 		cmocka_unit_test(test_distinct_instance),

@@ -15,6 +15,7 @@
 #include "json.h"
 #include "store-agent.h"
 #include "store-instances.h"
+#include "store-placement.h"
 #include "store.h"
 
 #define NOW INT64_C(1704164645000)
@@ -272,6 +273,137 @@ static void test_ports_conflict(void **state)
 	root = ok(c, "RunTask", "{\"taskDefinition\": \"web\"}");
 	assert_int_equal(json_array_size(json_get(root, "tasks")), 0);
 	assert_int_equal(count_failures(root, "RESOURCE:PORTS"), 2);
+}
+
+/* Ports the agent reserved (PORTS: 22) are taken; numbers that merely
+ * appear in the instance's resources (1024 is its CPU) or contain a
+ * reserved port's digits (2) are not. */
+static void test_ports_reserved(void **state)
+{
+	struct ctx *c = *state;
+	static const int ports[] = { 22, 2, 1024 };
+	for (size_t i = 0; i < ARRAY_SIZE(ports); i++) {
+		char body[512];
+		snprintf(body, sizeof(body),
+			 "{\"family\": \"p%d\", \"networkMode\": \"host\", \"containerDefinitions\":"
+			 " [{\"name\": \"app\", \"image\": \"nginx\", \"memory\": 64,"
+			 " \"portMappings\": [{\"containerPort\": %d}]}]}",
+			 ports[i], ports[i]);
+		ok(c, "RegisterTaskDefinition", body);
+		snprintf(body, sizeof(body), "{\"taskDefinition\": \"p%d\", \"count\": 2}", ports[i]);
+		const json_node *root = ok(c, "RunTask", body);
+		size_t placed = ports[i] == 22 ? 0 : 2;
+		assert_int_equal(json_array_size(json_get(root, "tasks")), placed);
+		assert_int_equal(count_failures(root, "RESOURCE:PORTS"), ports[i] == 22 ? 2 : 0);
+	}
+}
+
+/* spread by attribute through RunTask (placement then reads only that
+ * attribute): slot s0 is on instances 0 and 2, s1 on instance 1 alone. */
+static void test_spread_attribute(void **state)
+{
+	struct ctx *c = *state;
+	add_instance(c, "default", 2, true);
+	char body[1024];
+	snprintf(body, sizeof(body),
+		 "{\"attributes\": [{\"name\": \"slot\", \"value\": \"s0\", \"targetId\": \"%s\"}]}",
+		 c->instances[2]);
+	ok(c, "PutAttributes", body);
+	ok(c, "RegisterTaskDefinition",
+	   "{\"family\": \"tiny\", \"containerDefinitions\": [{\"name\": \"x\","
+	   " \"image\": \"busybox\", \"memory\": 16}]}");
+	const json_node *root =
+		ok(c, "RunTask",
+		   "{\"taskDefinition\": \"tiny\", \"count\": 4, \"placementStrategy\":"
+		   " [{\"type\": \"spread\", \"field\": \"attribute:slot\"}]}");
+	const json_node *tasks = json_get(root, "tasks");
+	assert_int_equal(json_array_size(tasks), 4);
+	size_t on_s1 = 0;
+	for (size_t i = 0; i < 4; i++)
+		on_s1 += strcmp(str(json_array_get(tasks, i), "containerInstanceArn"),
+				c->instances[1]) == 0;
+	assert_int_equal(on_s1, 2);
+}
+
+/* store_candidates_load() reads only what it is asked for. */
+static void test_candidates_want(void **state)
+{
+	struct ctx *c = *state;
+	ok(c, "RunTask", "{\"taskDefinition\": \"web\", \"group\": \"g\"}");
+	ok(c, "RunTask", "{\"taskDefinition\": \"batch\"}");
+	struct ecs_err err;
+	struct store_cluster cl;
+	assert_int_equal(store_cluster_get(c->store, CLUSTER_ARN, &cl, &err), 0);
+
+	struct store_candidates cands;
+	struct store_candidates_want want = { .only_active = true };
+	assert_int_equal(store_candidates_load(c->store, cl.id, &want, &cands, &err), 0);
+	assert_int_equal(cands.n, 2);
+	assert_true(strcmp(cands.items[0].arn, cands.items[1].arn) < 0);
+	int64_t live = 0, memory = 0;
+	for (size_t i = 0; i < cands.n; i++) {
+		const struct store_candidate *k = &cands.items[i];
+		assert_string_equal(k->status, "ACTIVE");
+		assert_true(k->agent_connected);
+		assert_int_equal(k->cpu, 1024);
+		assert_int_equal(k->group_tasks, 0);
+		assert_int_equal(k->n_attrs, 0);
+		assert_null(k->resources);
+		assert_null(k->version_info);
+		assert_int_equal(k->host_ports.n, 0);
+		live += k->live_tasks;
+		memory += k->memory_used;
+	}
+	assert_int_equal(live, 2);
+	assert_int_equal(memory, 256 + 512);
+	store_candidates_clear(&cands);
+
+	/* Named attributes only, each name once even when asked twice. */
+	const char *names[] = { "slot", "nonesuch", "slot" };
+	want = (struct store_candidates_want){
+		.only_active = true, .group = "g", .ports = true, .details = true,
+		.attributes = names, .n_attributes = ARRAY_SIZE(names),
+	};
+	assert_int_equal(store_candidates_load(c->store, cl.id, &want, &cands, &err), 0);
+	int64_t group = 0;
+	size_t with_ports = 0;
+	for (size_t i = 0; i < cands.n; i++) {
+		const struct store_candidate *k = &cands.items[i];
+		assert_int_equal(k->n_attrs, 1);
+		assert_string_equal(k->attrs[0].key, "slot");
+		assert_non_null(k->resources);
+		group += k->group_tasks;
+		with_ports += k->host_ports.n;
+	}
+	assert_int_equal(group, 1);
+	assert_int_equal(with_ports, 1); /* web's 8080 */
+	store_candidates_clear(&cands);
+
+	/* Every attribute, in name order. */
+	want = (struct store_candidates_want){ .only_active = true, .all_attributes = true };
+	assert_int_equal(store_candidates_load(c->store, cl.id, &want, &cands, &err), 0);
+	for (size_t i = 0; i < cands.n; i++) {
+		const struct store_candidate *k = &cands.items[i];
+		assert_true(k->n_attrs > 2);
+		for (size_t j = 1; j < k->n_attrs; j++)
+			assert_true(strcmp(k->attrs[j - 1].key, k->attrs[j].key) < 0);
+	}
+	store_candidates_clear(&cands);
+
+	/* DRAINING instances only when asked for. */
+	char body[512];
+	snprintf(body, sizeof(body),
+		 "{\"containerInstances\": [\"%s\"], \"status\": \"DRAINING\"}", c->instances[0]);
+	ok(c, "UpdateContainerInstancesState", body);
+	want = (struct store_candidates_want){ .only_active = true };
+	assert_int_equal(store_candidates_load(c->store, cl.id, &want, &cands, &err), 0);
+	assert_int_equal(cands.n, 1);
+	store_candidates_clear(&cands);
+	want.only_active = false;
+	assert_int_equal(store_candidates_load(c->store, cl.id, &want, &cands, &err), 0);
+	assert_int_equal(cands.n, 2);
+	store_candidates_clear(&cands);
+	store_cluster_clear(&cl);
 }
 
 static void test_constraints(void **state)
@@ -701,6 +833,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_run_task_shape, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resources_and_failures, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ports_conflict, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ports_reserved, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_candidates_want, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_spread_attribute, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_constraints, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_strategies, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_run_errors, setup, teardown),

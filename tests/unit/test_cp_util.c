@@ -13,6 +13,8 @@
 
 #include "arn.h"
 #include "credentials.h"
+#include "crypto.h"
+#include "agent-token.h"
 #include "http.h"
 #include "ids.h"
 #include "paginate.h"
@@ -141,6 +143,51 @@ static void test_ids(void **state)
 	assert_int_equal(strspn(h, "0123456789abcdef"), 32);
 }
 
+/* Known answers: FIPS 180-2 ("abc", empty) and RFC 4231 test case 2. */
+static void test_crypto(void **state)
+{
+	(void)state;
+	char hex[CRYPTO_SHA256_HEX_LEN + 1];
+	assert_int_equal(crypto_sha256_hex("abc", 3, hex), 0);
+	assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	assert_int_equal(crypto_sha256_hex(NULL, 0, hex), 0);
+	assert_string_equal(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+
+	static const unsigned char want[CRYPTO_SHA256_LEN] = {
+		0x5b, 0xdc, 0xc1, 0x46, 0xbf, 0x60, 0x75, 0x4e, 0x6a, 0x04, 0x24,
+		0x26, 0x08, 0x95, 0x75, 0xc7, 0x5a, 0x00, 0x3f, 0x08, 0x9d, 0x27,
+		0x39, 0x83, 0x9d, 0xec, 0x58, 0xb9, 0x64, 0xec, 0x38, 0x43,
+	};
+	const char *msg = "what do ya want for nothing?";
+	unsigned char mac[CRYPTO_SHA256_LEN];
+	assert_int_equal(crypto_hmac_sha256("Jefe", 4, msg, strlen(msg), mac), 0);
+	assert_memory_equal(mac, want, sizeof(want));
+
+	/* In place, as SigV4's key derivation chains it. */
+	unsigned char k[CRYPTO_SHA256_LEN];
+	memcpy(k, want, sizeof(k));
+	unsigned char expect[CRYPTO_SHA256_LEN];
+	assert_int_equal(crypto_hmac_sha256(want, sizeof(want), "x", 1, expect), 0);
+	assert_int_equal(crypto_hmac_sha256(k, sizeof(k), "x", 1, k), 0);
+	assert_memory_equal(k, expect, sizeof(k));
+
+	assert_true(crypto_equal("abcd", "abcd", 4));
+	assert_false(crypto_equal("abcd", "abce", 4));
+	assert_true(crypto_equal("", "", 0));
+	crypto_wipe(k, sizeof(k));
+	for (size_t i = 0; i < sizeof(k); i++)
+		assert_int_equal(k[i], 0);
+
+	char token[AGENT_TOKEN_LEN + 1], hash[AGENT_TOKEN_HASH_LEN + 1];
+	agent_token_new(token);
+	assert_int_equal(strlen(token), AGENT_TOKEN_LEN);
+	assert_int_equal(agent_token_hash("abc", hash), 0);
+	assert_string_equal(hash, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	assert_true(agent_token_equal(token, token));
+	assert_false(agent_token_equal(token, "abc"));
+	assert_false(agent_token_equal("", "x"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -149,6 +196,7 @@ int main(void)
 		cmocka_unit_test(test_credentials),
 		cmocka_unit_test(test_listen),
 		cmocka_unit_test(test_ids),
+		cmocka_unit_test(test_crypto),
 	};
 	return cmocka_run_group_tests_name("cp_util", tests, NULL, NULL);
 }
