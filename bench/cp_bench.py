@@ -72,6 +72,35 @@ def wrk(url, target, body, seconds, connections):
             "errors": int(bad) + int(sock)}
 
 
+def poll_wakeup_ms(ecs, agent_bin, url, samples=20):
+    """Time from a RunTask reply to the parked long poll of the chosen
+    instance returning with the new desired state (an upper bound: it
+    includes the poller process exiting)."""
+    ecs.create_cluster(clusterName="latency")
+    reg = json.loads(subprocess.run(
+        [str(agent_bin), "register", "--endpoint", url, "--join-token", JOIN_TOKEN,
+         "--cluster", "latency", "--identity", "latency-host", "--cpu", "1048576",
+         "--memory", "1048576"], capture_output=True, text=True, check=True).stdout)
+    base = [str(agent_bin), "poll", "--endpoint", url, "--token", reg["token"],
+            "--arn", reg["containerInstanceArn"]]
+    out = []
+    for _ in range(samples):
+        version = json.loads(subprocess.run(base + ["--wait", "0"], capture_output=True,
+                                            text=True, check=True).stdout)["version"]
+        poller = subprocess.Popen(base + ["--known-version", str(version), "--wait", "20"],
+                                  stdout=subprocess.PIPE, text=True)
+        time.sleep(0.3)  # let it park
+        ecs.run_task(cluster="latency", taskDefinition="bench")
+        replied = time.monotonic()
+        got, _ = poller.communicate(timeout=30)
+        seen = time.monotonic()
+        if json.loads(got).get("unchanged"):
+            raise SystemExit("cp_bench: a parked poll timed out instead of seeing RunTask")
+        out.append((seen - replied) * 1000)
+    out.sort()
+    return out[len(out) // 2], out[-1]
+
+
 def wait_for(what, check, timeout):
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -151,6 +180,8 @@ def main():
         time.sleep(2)
         rss_idle = rss_mib(cp.pid)
 
+        wake_p50, wake_max = poll_wakeup_ms(ecs, agent_bin, url.rstrip("/"))
+
         rows = []
         run_body = json.dumps({"cluster": "bench", "taskDefinition": "bench"})
         rows.append(("RunTask (count 1)", wrk(url, "RunTask", run_body, args.seconds,
@@ -173,6 +204,8 @@ def main():
             print(f"{name:<26} {r['requests']:>9} {r['rate']:>9.1f} {r['p50']:>8.2f} "
                   f"{r['p99']:>8.2f} {r['errors']:>7}")
         print(f"registration of {args.instances} instances: {t_register:.1f} s")
+        print(f"RunTask reply -> the instance's parked long poll answered: "
+              f"p50 {wake_p50:.1f} ms, max {wake_max:.1f} ms (20 samples)")
         print(f"control plane RSS: {rss_empty:.1f} MiB empty, {rss_idle:.1f} MiB with "
               f"{args.instances} instances polling, {rss_loaded:.1f} MiB after {total_tasks} tasks")
         db = tmp / "cp.db"
