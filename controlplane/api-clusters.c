@@ -43,10 +43,7 @@ int api_cluster_arn(struct api_call *c, const char *ref, char **arn)
 		struct arn a;
 		if (arn_parse(ref, &a, NULL) < 0)
 			return -EINVAL;
-		bool ours = strcmp(a.partition, "aws") == 0 && strcmp(a.service, "ecs") == 0 &&
-			    strcmp(a.region, c->api->region) == 0 &&
-			    strcmp(a.account, c->api->account_id) == 0 &&
-			    strcmp(a.resource_type, "cluster") == 0 && cluster_name_ok(a.resource_id);
+		bool ours = api_arn_ours(c, &a, "cluster") && cluster_name_ok(a.resource_id);
 		arn_clear(&a);
 		if (!ours)
 			return -EINVAL;
@@ -371,21 +368,13 @@ int api_describe_clusters(struct api_call *c)
 	_cleanup_free_ const char **refs = NULL, **include = NULL;
 	size_t n_refs, n_include;
 	bool given;
-	unsigned show = 0;
+	unsigned show;
 	int r;
 
 	if ((r = param_string_list(c, c->in, "clusters", 100, &refs, &n_refs, &given)) < 0 ||
-	    (r = param_string_list(c, c->in, "include", 16, &include, &n_include, &given)) < 0)
+	    (r = param_string_list(c, c->in, "include", 16, &include, &n_include, &given)) < 0 ||
+	    (r = param_include(c, include, n_include, include_names, &show)) < 0)
 		return r;
-	for (size_t i = 0; i < n_include; i++) {
-		size_t k = 0;
-		while (include_names[k] && strcmp(include_names[k], include[i]) != 0)
-			k++;
-		if (!include_names[k])
-			return api_fail(c, "InvalidParameterException",
-					"include: invalid value '%.64s'", include[i]);
-		show |= 1u << k;
-	}
 	static const char *const default_ref[] = { "default" };
 	const char *const *list = n_refs ? refs : default_ref;
 	size_t n = n_refs ? n_refs : 1;
@@ -435,12 +424,7 @@ int api_describe_clusters(struct api_call *c)
 		for (size_t i = 0; i < n; i++) {
 			if (found[i])
 				continue;
-			json_w_object_begin(c->out);
-			json_w_key(c->out, "arn");
-			json_w_string(c->out, arns[i]);
-			json_w_key(c->out, "reason");
-			json_w_string(c->out, "MISSING");
-			json_w_object_end(c->out);
+			api_w_failure(c->out, arns[i], "MISSING", NULL);
 		}
 		json_w_array_end(c->out);
 	}
@@ -464,18 +448,7 @@ int api_list_clusters(struct api_call *c)
 	r = store_cluster_list(c->api->store, after, (size_t)limit, &arns, &more, &c->ierr);
 	if (r < 0)
 		return r;
-	json_w_key(c->out, "clusterArns");
-	json_w_array_begin(c->out);
-	for (size_t i = 0; i < arns.n; i++)
-		json_w_string(c->out, arns.items[i]);
-	json_w_array_end(c->out);
-	if (more && arns.n > 0) {
-		_cleanup_free_ char *token = page_token_encode(c->op, arns.items[arns.n - 1]);
-		if (!token)
-			r = err_set(&c->ierr, ENOMEM, "out of memory");
-		json_w_key(c->out, "nextToken");
-		json_w_string(c->out, token);
-	}
+	r = api_w_page(c, "clusterArns", &arns, more, NULL);
 	store_strv_clear(&arns);
 	return r;
 }

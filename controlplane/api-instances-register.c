@@ -424,22 +424,8 @@ int api_update_container_instances_state(struct api_call *c)
 		store_instance_clear(&in);
 	}
 	json_w_array_end(c->out);
-	json_w_key(c->out, "failures");
-	json_w_array_begin(c->out);
-	for (size_t i = 0; i < n && r >= 0; i++) {
-		if (!reasons[i])
-			continue;
-		_cleanup_free_ char *arn = NULL;
-		if (api_instance_arn(c, &cl, refs[i], &arn) == -ENOMEM)
-			r = -ENOMEM;
-		json_w_object_begin(c->out);
-		json_w_key(c->out, "arn");
-		json_w_string(c->out, arn ? arn : refs[i]);
-		json_w_key(c->out, "reason");
-		json_w_string(c->out, reasons[i]);
-		json_w_object_end(c->out);
-	}
-	json_w_array_end(c->out);
+	if (r >= 0)
+		r = api_w_failures(c, &cl, refs, reasons, n, api_instance_arn);
 	store_cluster_clear(&cl);
 	for (size_t i = 0; i < n; i++)
 		if (changed[i])

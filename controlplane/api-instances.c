@@ -68,10 +68,7 @@ int api_instance_arn(struct api_call *c, const struct store_cluster *cl, const c
 	struct arn a;
 	if (arn_parse(ref, &a, NULL) < 0)
 		return -EINVAL;
-	bool ours = strcmp(a.partition, "aws") == 0 && strcmp(a.service, "ecs") == 0 &&
-		    strcmp(a.region, c->api->region) == 0 &&
-		    strcmp(a.account, c->api->account_id) == 0 &&
-		    strcmp(a.resource_type, "container-instance") == 0;
+	bool ours = api_arn_ours(c, &a, "container-instance");
 	const char *slash = strchr(a.resource_id, '/');
 	int r = 0;
 	if (!ours) {
@@ -353,13 +350,25 @@ int api_cql_instance(struct api_call *c, const struct store_instance *in,
 
 /* ---- DescribeContainerInstances ---- */
 
+static int describe_one(struct api_call *c, const struct store_cluster *cl, const char *ref,
+			void *show)
+{
+	struct store_instance in;
+	int r = api_instance_lookup(c, cl, ref, &in);
+	if (r < 0)
+		return r;
+	r = api_write_instance(c, &in, *(const unsigned *)show);
+	store_instance_clear(&in);
+	return r;
+}
+
 int api_describe_container_instances(struct api_call *c)
 {
 	const char *cluster;
 	_cleanup_free_ const char **refs = NULL, **include = NULL;
 	size_t n_refs, n_include;
 	bool given;
-	unsigned show = 0;
+	unsigned show;
 	int r;
 
 	if ((r = param_string(c, c->in, "cluster", false, &cluster)) < 0 ||
@@ -371,59 +380,14 @@ int api_describe_container_instances(struct api_call *c)
 		return api_fail(c, "InvalidParameterException",
 				"containerInstances must list 1 to %d container instances",
 				DESCRIBE_MAX);
-	for (size_t i = 0; i < n_include; i++) {
-		size_t k = 0;
-		while (include_names[k] && strcmp(include_names[k], include[i]) != 0)
-			k++;
-		if (!include_names[k])
-			return api_fail(c, "InvalidParameterException",
-					"include: invalid value '%.64s'", include[i]);
-		show |= 1u << k;
-	}
+	if ((r = param_include(c, include, n_include, include_names, &show)) < 0)
+		return r;
 	struct store_cluster cl;
 	if ((r = api_cluster_lookup(c, cluster, &cl)) < 0)
 		return r;
 
-	_cleanup_free_ bool *found = calloc(n_refs, sizeof(*found));
-	if (!found) {
-		store_cluster_clear(&cl);
-		return err_set(&c->ierr, ENOMEM, "out of memory");
-	}
-	json_w_key(c->out, "containerInstances");
-	json_w_array_begin(c->out);
-	for (size_t i = 0; i < n_refs && r >= 0; i++) {
-		struct store_instance in;
-		r = api_instance_lookup(c, &cl, refs[i], &in);
-		if (r == -ENOENT) {
-			r = 0;
-			continue;
-		}
-		if (r < 0)
-			break;
-		found[i] = true;
-		r = api_write_instance(c, &in, show);
-		store_instance_clear(&in);
-	}
-	json_w_array_end(c->out);
-	if (r >= 0) {
-		json_w_key(c->out, "failures");
-		json_w_array_begin(c->out);
-		for (size_t i = 0; i < n_refs && r >= 0; i++) {
-			if (found[i])
-				continue;
-			_cleanup_free_ char *arn = NULL;
-			r = api_instance_arn(c, &cl, refs[i], &arn);
-			if (r == -EINVAL)
-				r = 0;
-			json_w_object_begin(c->out);
-			json_w_key(c->out, "arn");
-			json_w_string(c->out, arn ? arn : refs[i]);
-			json_w_key(c->out, "reason");
-			json_w_string(c->out, "MISSING");
-			json_w_object_end(c->out);
-		}
-		json_w_array_end(c->out);
-	}
+	r = api_w_describe(c, &cl, "containerInstances", refs, n_refs, describe_one, &show,
+			   api_instance_arn);
 	store_cluster_clear(&cl);
 	return r;
 }
@@ -511,18 +475,7 @@ int api_list_container_instances(struct api_call *c)
 		page = all;
 	}
 
-	json_w_key(c->out, "containerInstanceArns");
-	json_w_array_begin(c->out);
-	for (size_t i = 0; i < page.n; i++)
-		json_w_string(c->out, page.items[i]);
-	json_w_array_end(c->out);
-	if (more && page.n > 0) {
-		_cleanup_free_ char *token = page_token_encode(c->op, page.items[page.n - 1]);
-		if (!token)
-			r = err_set(&c->ierr, ENOMEM, "out of memory");
-		json_w_key(c->out, "nextToken");
-		json_w_string(c->out, token);
-	}
+	r = api_w_page(c, "containerInstanceArns", &page, more, NULL);
 	store_strv_clear(&page);
 	return r;
 }

@@ -80,9 +80,51 @@ int param_check_tag_key(struct api_call *c, const char *key);
  * operation (*after NULL when not given; malloc'd). */
 int param_page(struct api_call *c, int64_t max, int64_t *limit, char **after);
 
+struct arn;
+/* Whether a parsed ARN is an ECS one of this region and account, with
+ * resource type `type` (any type when NULL). */
+bool api_arn_ours(const struct api_call *c, const struct arn *a, const char *type);
+
+/* The include list of a Describe* request: bit k of *show is set for
+ * names[k] (NULL-terminated); an unknown name fails the call. */
+int param_include(struct api_call *c, const char *const *include, size_t n,
+		  const char *const *names, unsigned *show);
+
 /* Write {"key": ..., "value": ...} items as a JSON list under `member`. */
 void api_w_kv_list(struct json_writer *w, const char *member, const char *key_name,
 		   const char *value_name, const struct store_kv_list *l);
+
+/* Write one page of a List* reply: the strings of `v` as a list under
+ * `member` and, when `more` says a next page follows, the nextToken naming
+ * the last item (with `key_after`, the part of it after the first
+ * `key_after`). Fails (-ENOMEM, detail in c->ierr) when there is no token. */
+int api_w_page(struct api_call *c, const char *member, const struct store_strv *v, bool more,
+	       const char *key_after);
+
+/* Write one Failure object: {"arn", "reason"} and "detail" when not NULL. */
+void api_w_failure(struct json_writer *w, const char *arn, const char *reason,
+		   const char *detail);
+
+/* The ARN a reference (ARN or bare id) names in cluster `cl`, malloc'd;
+ * -EINVAL (call not failed) when it names none. */
+typedef int (*api_ref_arn_fn)(struct api_call *c, const struct store_cluster *cl,
+			      const char *ref, char **arn);
+
+/* Write "failures": one for each refs[i] whose reasons[i] is set, named by
+ * the ARN `arn_of` makes of it (refs[i] itself when it names none). */
+int api_w_failures(struct api_call *c, const struct store_cluster *cl, const char *const *refs,
+		   const char *const *reasons, size_t n, api_ref_arn_fn arn_of);
+
+/* Write the object a reference names in cluster `cl`; -ENOENT (call not
+ * failed) when it names none there. */
+typedef int (*api_describe_fn)(struct api_call *c, const struct store_cluster *cl,
+			       const char *ref, void *data);
+
+/* The reply of a Describe* of resources in `cl`: under `member` what
+ * `write_one` finds of refs, then the others as MISSING failures. */
+int api_w_describe(struct api_call *c, const struct store_cluster *cl, const char *member,
+		   const char *const *refs, size_t n, api_describe_fn write_one, void *data,
+		   api_ref_arn_fn arn_of);
 
 /* ---- clusters (api-clusters.c) ---- */
 

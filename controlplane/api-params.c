@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "api-internal.h"
+#include "arn.h"
 #include "paginate.h"
 
 /* The member, or NULL when absent or JSON null (both mean "not given"). */
@@ -247,6 +248,30 @@ int param_page(struct api_call *c, int64_t max, int64_t *limit, char **after)
 	return 0;
 }
 
+bool api_arn_ours(const struct api_call *c, const struct arn *a, const char *type)
+{
+	return strcmp(a->partition, "aws") == 0 && strcmp(a->service, "ecs") == 0 &&
+	       strcmp(a->region, c->api->region) == 0 &&
+	       strcmp(a->account, c->api->account_id) == 0 &&
+	       (!type || strcmp(a->resource_type, type) == 0);
+}
+
+int param_include(struct api_call *c, const char *const *include, size_t n,
+		  const char *const *names, unsigned *show)
+{
+	*show = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t k = 0;
+		while (names[k] && strcmp(names[k], include[i]) != 0)
+			k++;
+		if (!names[k])
+			return api_fail(c, "InvalidParameterException",
+					"include: invalid value '%.64s'", include[i]);
+		*show |= 1u << k;
+	}
+	return 0;
+}
+
 void api_w_kv_list(struct json_writer *w, const char *member_name, const char *key_name,
 		   const char *value_name, const struct store_kv_list *l)
 {
@@ -261,4 +286,80 @@ void api_w_kv_list(struct json_writer *w, const char *member_name, const char *k
 		json_w_object_end(w);
 	}
 	json_w_array_end(w);
+}
+
+int api_w_page(struct api_call *c, const char *member, const struct store_strv *v, bool more,
+	       const char *key_after)
+{
+	json_w_key(c->out, member);
+	json_w_array_begin(c->out);
+	for (size_t i = 0; i < v->n; i++)
+		json_w_string(c->out, v->items[i]);
+	json_w_array_end(c->out);
+	if (!more || v->n == 0)
+		return 0;
+	const char *key = v->items[v->n - 1];
+	if (key_after && (key = strstr(key, key_after)))
+		key += strlen(key_after);
+	_cleanup_free_ char *token = key ? page_token_encode(c->op, key) : NULL;
+	json_w_key(c->out, "nextToken");
+	json_w_string(c->out, token);
+	return token ? 0 : err_set(&c->ierr, ENOMEM, "out of memory");
+}
+
+void api_w_failure(struct json_writer *w, const char *arn, const char *reason,
+		   const char *detail)
+{
+	json_w_object_begin(w);
+	json_w_key(w, "arn");
+	json_w_string(w, arn);
+	json_w_key(w, "reason");
+	json_w_string(w, reason);
+	if (detail) {
+		json_w_key(w, "detail");
+		json_w_string(w, detail);
+	}
+	json_w_object_end(w);
+}
+
+int api_w_failures(struct api_call *c, const struct store_cluster *cl, const char *const *refs,
+		   const char *const *reasons, size_t n, api_ref_arn_fn arn_of)
+{
+	int r = 0;
+	json_w_key(c->out, "failures");
+	json_w_array_begin(c->out);
+	for (size_t i = 0; i < n && r >= 0; i++) {
+		if (!reasons[i])
+			continue;
+		_cleanup_free_ char *arn = NULL;
+		r = arn_of(c, cl, refs[i], &arn);
+		if (r == -EINVAL)
+			r = 0;
+		api_w_failure(c->out, arn ? arn : refs[i], reasons[i], NULL);
+	}
+	json_w_array_end(c->out);
+	return r;
+}
+
+int api_w_describe(struct api_call *c, const struct store_cluster *cl, const char *member,
+		   const char *const *refs, size_t n, api_describe_fn write_one, void *data,
+		   api_ref_arn_fn arn_of)
+{
+	_cleanup_free_ const char **reasons = calloc(n, sizeof(*reasons));
+	if (!reasons)
+		return err_set(&c->ierr, ENOMEM, "out of memory");
+	int r = 0;
+	json_w_key(c->out, member);
+	json_w_array_begin(c->out);
+	for (size_t i = 0; i < n && r >= 0; i++) {
+		r = write_one(c, cl, refs[i], data);
+		if (r == -ENOENT) {
+			reasons[i] = "MISSING";
+			r = 0;
+		}
+	}
+	json_w_array_end(c->out);
+	if (r >= 0)
+		r = api_w_failures(c, cl, refs, reasons, n, arn_of);
+	return r;
 }

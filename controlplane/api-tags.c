@@ -39,9 +39,7 @@ static int resource_check(struct api_call *c, const char *text)
 	struct arn a;
 	if (arn_parse(text, &a, NULL) < 0)
 		return api_fail(c, "InvalidParameterException", "Invalid resource ARN '%.256s'", text);
-	bool ours = strcmp(a.partition, "aws") == 0 && strcmp(a.service, "ecs") == 0 &&
-		    strcmp(a.region, c->api->region) == 0 &&
-		    strcmp(a.account, c->api->account_id) == 0;
+	bool ours = api_arn_ours(c, &a, NULL);
 	size_t k = 0;
 	while (k < ARRAY_SIZE(taggable) && strcmp(taggable[k].type, a.resource_type) != 0)
 		k++;

@@ -57,10 +57,7 @@ int api_taskdef_lookup(struct api_call *c, const char *ref, bool need_revision,
 	if (strncmp(ref, "arn:", 4) == 0) {
 		if (arn_parse(ref, &a, NULL) < 0)
 			return -ENOENT;
-		bool ours = strcmp(a.partition, "aws") == 0 && strcmp(a.service, "ecs") == 0 &&
-			    strcmp(a.region, c->api->region) == 0 &&
-			    strcmp(a.account, c->api->account_id) == 0 &&
-			    strcmp(a.resource_type, TASKDEF_TYPE) == 0;
+		bool ours = api_arn_ours(c, &a, TASKDEF_TYPE);
 		if (!ours) {
 			arn_clear(&a);
 			return -ENOENT;
@@ -259,18 +256,16 @@ int api_describe_task_definition(struct api_call *c)
 	const char *ref;
 	_cleanup_free_ const char **include = NULL;
 	size_t n_include;
-	bool given, show_tags = false;
+	bool given;
+	unsigned show;
 	int r;
 
+	static const char *const include_names[] = { "TAGS", NULL };
 	if ((r = param_string(c, c->in, "taskDefinition", true, &ref)) < 0 ||
-	    (r = param_string_list(c, c->in, "include", 16, &include, &n_include, &given)) < 0)
+	    (r = param_string_list(c, c->in, "include", 16, &include, &n_include, &given)) < 0 ||
+	    (r = param_include(c, include, n_include, include_names, &show)) < 0)
 		return r;
-	for (size_t i = 0; i < n_include; i++) {
-		if (strcmp(include[i], "TAGS") != 0)
-			return api_fail(c, "InvalidParameterException",
-					"include: invalid value '%.64s'", include[i]);
-		show_tags = true;
-	}
+	bool show_tags = show != 0;
 
 	struct store_taskdef td;
 	r = api_taskdef_lookup(c, ref, false, &td);
@@ -387,20 +382,7 @@ int api_list_task_definitions(struct api_call *c)
 	bool more;
 	if ((r = store_taskdef_list(c->api->store, &q, &arns, &more, &c->ierr)) < 0)
 		return r;
-	json_w_key(c->out, "taskDefinitionArns");
-	json_w_array_begin(c->out);
-	for (size_t i = 0; i < arns.n; i++)
-		json_w_string(c->out, arns.items[i]);
-	json_w_array_end(c->out);
-	if (more && arns.n > 0) {
-		const char *last = strstr(arns.items[arns.n - 1], ":" TASKDEF_TYPE "/");
-		_cleanup_free_ char *token =
-			last ? page_token_encode(c->op, last + strlen(":" TASKDEF_TYPE "/")) : NULL;
-		if (!token)
-			r = err_set(&c->ierr, ENOMEM, "out of memory");
-		json_w_key(c->out, "nextToken");
-		json_w_string(c->out, token);
-	}
+	r = api_w_page(c, "taskDefinitionArns", &arns, more, ":" TASKDEF_TYPE "/");
 	store_strv_clear(&arns);
 	return r;
 }
@@ -432,18 +414,7 @@ int api_list_task_definition_families(struct api_call *c)
 	if ((r = store_taskdef_families(c->api->store, prefix, filter, after, (size_t)limit,
 					&families, &more, &c->ierr)) < 0)
 		return r;
-	json_w_key(c->out, "families");
-	json_w_array_begin(c->out);
-	for (size_t i = 0; i < families.n; i++)
-		json_w_string(c->out, families.items[i]);
-	json_w_array_end(c->out);
-	if (more && families.n > 0) {
-		_cleanup_free_ char *token = page_token_encode(c->op, families.items[families.n - 1]);
-		if (!token)
-			r = err_set(&c->ierr, ENOMEM, "out of memory");
-		json_w_key(c->out, "nextToken");
-		json_w_string(c->out, token);
-	}
+	r = api_w_page(c, "families", &families, more, NULL);
 	store_strv_clear(&families);
 	return r;
 }

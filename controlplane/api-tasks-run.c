@@ -566,21 +566,6 @@ static int tag_task(struct api_call *c, const struct launch *L, const char *arn)
 	return store_tags_put(s, arn, L->tags, L->n_tags, &c->ierr);
 }
 
-static void write_failure(struct json_writer *w, const char *arn, const char *reason,
-			  const char *detail)
-{
-	json_w_object_begin(w);
-	json_w_key(w, "arn");
-	json_w_string(w, arn);
-	json_w_key(w, "reason");
-	json_w_string(w, reason);
-	if (detail) {
-		json_w_key(w, "detail");
-		json_w_string(w, detail);
-	}
-	json_w_object_end(w);
-}
-
 struct missing {
 	char *arn;
 	const char *reason;
@@ -638,10 +623,10 @@ static int launch_finish(struct api_call *c, struct launch *L, const struct plac
 		json_w_key(c->out, "failures");
 		json_w_array_begin(c->out);
 		for (size_t i = 0; i < n_missing; i++)
-			write_failure(c->out, missing[i].arn, missing[i].reason, NULL);
+			api_w_failure(c->out, missing[i].arn, missing[i].reason, NULL);
 		for (size_t i = 0; i < res->n_failures; i++) {
 			const struct placement_failure *f = &res->failures[i];
-			write_failure(c->out, L->cands.items[f->instance].arn,
+			api_w_failure(c->out, L->cands.items[f->instance].arn,
 				      placement_reason_name(f->reason), NULL);
 		}
 		json_w_array_end(c->out);

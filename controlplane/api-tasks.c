@@ -50,10 +50,7 @@ int api_task_arn(struct api_call *c, const struct store_cluster *cl, const char 
 	struct arn a;
 	if (arn_parse(ref, &a, NULL) < 0)
 		return -EINVAL;
-	bool ours = strcmp(a.partition, "aws") == 0 && strcmp(a.service, "ecs") == 0 &&
-		    strcmp(a.region, c->api->region) == 0 &&
-		    strcmp(a.account, c->api->account_id) == 0 &&
-		    strcmp(a.resource_type, "task") == 0;
+	bool ours = api_arn_ours(c, &a, "task");
 	const char *slash = strchr(a.resource_id, '/');
 	int r = 0;
 	if (!ours) {
@@ -323,12 +320,24 @@ int api_stop_task(struct api_call *c)
 
 static const char *const include_names[] = { "TAGS", NULL };
 
+static int describe_one(struct api_call *c, const struct store_cluster *cl, const char *ref,
+			void *with_tags)
+{
+	struct store_task t;
+	int r = task_lookup(c, cl, ref, &t);
+	if (r >= 0)
+		r = api_write_task(c, &t, *(const bool *)with_tags);
+	store_task_clear(&t);
+	return r;
+}
+
 int api_describe_tasks(struct api_call *c)
 {
 	const char *cluster;
 	_cleanup_free_ const char **refs = NULL, **include = NULL;
 	size_t n_refs, n_include;
-	bool given, tags = false;
+	bool given;
+	unsigned show;
 	int r;
 
 	if ((r = param_string(c, c->in, "cluster", false, &cluster)) < 0 ||
@@ -338,12 +347,9 @@ int api_describe_tasks(struct api_call *c)
 	if (n_refs == 0)
 		return api_fail(c, "InvalidParameterException",
 				"tasks must list 1 to %d tasks", DESCRIBE_MAX);
-	for (size_t i = 0; i < n_include; i++) {
-		if (strcmp(include[i], include_names[0]) != 0)
-			return api_fail(c, "InvalidParameterException", "include: invalid value '%.64s'",
-					include[i]);
-		tags = true;
-	}
+	if ((r = param_include(c, include, n_include, include_names, &show)) < 0)
+		return r;
+	bool tags = show != 0;
 
 	/* One transaction for all the reads: the tasks come from one snapshot,
 	 * and SQLite takes its WAL read lock once rather than per statement
@@ -353,47 +359,7 @@ int api_describe_tasks(struct api_call *c)
 	if ((r = store_begin(c->api->store, &c->ierr)) < 0 ||
 	    (r = api_cluster_lookup(c, cluster, &cl)) < 0)
 		return r;
-	_cleanup_free_ bool *found = calloc(n_refs, sizeof(*found));
-	if (!found) {
-		store_cluster_clear(&cl);
-		return err_set(&c->ierr, ENOMEM, "out of memory");
-	}
-	json_w_key(c->out, "tasks");
-	json_w_array_begin(c->out);
-	for (size_t i = 0; i < n_refs && r >= 0; i++) {
-		struct store_task t;
-		r = task_lookup(c, &cl, refs[i], &t);
-		if (r == -ENOENT) {
-			r = 0;
-			continue;
-		}
-		if (r >= 0) {
-			found[i] = true;
-			r = api_write_task(c, &t, tags);
-		}
-		store_task_clear(&t);
-	}
-	json_w_array_end(c->out);
-
-	json_w_key(c->out, "failures");
-	json_w_array_begin(c->out);
-	for (size_t i = 0; i < n_refs && r >= 0; i++) {
-		if (found[i])
-			continue;
-		/* Named by the ARN the reference stands for, when it is one. */
-		char *arn = NULL;
-		int k = api_task_arn(c, &cl, refs[i], &arn);
-		if (k < 0 && k != -EINVAL) {
-			r = k;
-			break;
-		}
-		json_w_object_begin(c->out);
-		w_str(c->out, "arn", arn ? arn : refs[i]);
-		w_str(c->out, "reason", "MISSING");
-		json_w_object_end(c->out);
-		free(arn);
-	}
-	json_w_array_end(c->out);
+	r = api_w_describe(c, &cl, "tasks", refs, n_refs, describe_one, &tags, api_task_arn);
 	store_cluster_clear(&cl);
 	return r;
 }
@@ -449,18 +415,7 @@ int api_list_tasks(struct api_call *c)
 	store_cluster_clear(&cl);
 	if (r < 0)
 		return r;
-	json_w_key(c->out, "taskArns");
-	json_w_array_begin(c->out);
-	for (size_t i = 0; i < arns.n; i++)
-		json_w_string(c->out, arns.items[i]);
-	json_w_array_end(c->out);
-	if (more && arns.n > 0) {
-		_cleanup_free_ char *token = page_token_encode(c->op, arns.items[arns.n - 1]);
-		if (!token)
-			r = err_set(&c->ierr, ENOMEM, "out of memory");
-		json_w_key(c->out, "nextToken");
-		json_w_string(c->out, token);
-	}
+	r = api_w_page(c, "taskArns", &arns, more, NULL);
 	store_strv_clear(&arns);
 	return r;
 }

@@ -123,27 +123,7 @@ int store_cluster_list(struct store *s, const char *after, size_t limit,
 	/* One extra row tells whether there is a next page. */
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)limit + 1);
 
-	out->items = calloc(limit + 1, sizeof(*out->items));
-	if (!out->items)
-		return err_set(err, ENOMEM, "out of memory");
-	int rc;
-	bool oom = false;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (out->n == limit) {
-			*more = true;
-			break;
-		}
-		out->items[out->n++] = store_column_text(st, 0, &oom);
-	}
-	int r = 0;
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		r = store_fail(s, err, "listing clusters");
-	else if (oom)
-		r = err_set(err, ENOMEM, "out of memory");
-	sqlite3_reset(st);
-	if (r < 0)
-		store_strv_clear(out);
-	return r;
+	return store_collect_strv(s, st, limit, out, more, err, "listing clusters");
 }
 
 int store_cluster_settings_get(struct store *s, int64_t id, struct store_kv_list *out,
@@ -156,27 +136,7 @@ int store_cluster_settings_get(struct store *s, int64_t id, struct store_kv_list
 	if (!st)
 		return -EIO;
 	sqlite3_bind_int64(st, 1, id);
-	int rc, r = 0;
-	bool oom = false;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_kv *grown = realloc(out->items, (out->n + 1) * sizeof(*grown));
-		if (!grown) {
-			oom = true;
-			break;
-		}
-		out->items = grown;
-		out->items[out->n].key = store_column_text(st, 0, &oom);
-		out->items[out->n].value = store_column_text(st, 1, &oom);
-		out->n++;
-	}
-	if (oom)
-		r = err_set(err, ENOMEM, "out of memory");
-	else if (rc != SQLITE_DONE)
-		r = store_fail(s, err, "reading cluster settings");
-	sqlite3_reset(st);
-	if (r < 0)
-		store_kv_list_clear(out);
-	return r;
+	return store_collect_kv(s, st, out, err, "reading cluster settings");
 }
 
 int store_cluster_settings_set(struct store *s, int64_t id, const struct store_kv *items,

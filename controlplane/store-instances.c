@@ -335,33 +335,7 @@ int store_instance_list(struct store *s, int64_t cluster_id, const char *status,
 	bind_opt_text(st, 3, status);
 	sqlite3_bind_int64(st, 4, limit ? (sqlite3_int64)limit + 1 : -1);
 
-	int rc, r = 0;
-	bool oom = false;
-	size_t cap = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (limit && out->n == limit) {
-			*more = true;
-			break;
-		}
-		if (out->n == cap) {
-			cap = cap ? cap * 2 : 16;
-			char **grown = realloc(out->items, cap * sizeof(*grown));
-			if (!grown) {
-				oom = true;
-				break;
-			}
-			out->items = grown;
-		}
-		out->items[out->n++] = store_column_text(st, 0, &oom);
-	}
-	if (oom)
-		r = err_set(err, ENOMEM, "out of memory");
-	else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		r = store_fail(s, err, "listing container instances");
-	sqlite3_reset(st);
-	if (r < 0)
-		store_strv_clear(out);
-	return r;
+	return store_collect_strv(s, st, limit, out, more, err, "listing container instances");
 }
 
 /* ---- usage ---- */

@@ -33,6 +33,19 @@ int store_step_done(struct store *s, sqlite3_stmt *st, struct ecs_err *err, cons
  * failure (left untouched otherwise). */
 char *store_column_text(sqlite3_stmt *st, int col, bool *oom);
 
+/* Read column 0 of the statement's rows into `out` (which the caller has
+ * zeroed), at most `limit` of them (0: all). A paged query asks for
+ * limit + 1 rows: the extra one sets *more, telling that a next page
+ * follows. The statement is reset; on failure `out` is cleared and `what`
+ * names the step in the error. */
+int store_collect_strv(struct store *s, sqlite3_stmt *st, size_t limit, struct store_strv *out,
+		       bool *more, struct ecs_err *err, const char *what);
+
+/* Read (key, value) rows from columns 0 and 1 into `out` (which the caller
+ * has zeroed), all of them. The statement is reset; on failure `out` is cleared. */
+int store_collect_kv(struct store *s, sqlite3_stmt *st, struct store_kv_list *out,
+		     struct ecs_err *err, const char *what);
+
 /* The migrations, oldest first: migration i brings the schema to version i+1. */
 extern const char *const store_migrations[];
 extern const size_t store_n_migrations;

@@ -17,27 +17,7 @@ int store_tags_get(struct store *s, const char *arn, struct store_kv_list *out,
 	if (!st)
 		return -EIO;
 	sqlite3_bind_text(st, 1, arn, -1, SQLITE_STATIC);
-	int rc, r = 0;
-	bool oom = false;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_kv *grown = realloc(out->items, (out->n + 1) * sizeof(*grown));
-		if (!grown) {
-			oom = true;
-			break;
-		}
-		out->items = grown;
-		out->items[out->n].key = store_column_text(st, 0, &oom);
-		out->items[out->n].value = store_column_text(st, 1, &oom);
-		out->n++;
-	}
-	if (oom)
-		r = err_set(err, ENOMEM, "out of memory");
-	else if (rc != SQLITE_DONE)
-		r = store_fail(s, err, "reading tags");
-	sqlite3_reset(st);
-	if (r < 0)
-		store_kv_list_clear(out);
-	return r;
+	return store_collect_kv(s, st, out, err, "reading tags");
 }
 
 int store_tags_put(struct store *s, const char *arn, const struct store_kv *tags, size_t n,

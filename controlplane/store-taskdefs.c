@@ -164,36 +164,6 @@ int store_taskdef_deregister(struct store *s, int64_t id, const char *body, int6
 	return 0;
 }
 
-/* Read column 0 of up to `limit` rows into `out`; the statement asks for
- * limit + 1 so that one extra row tells whether there is a next page. */
-static int collect(struct store *s, sqlite3_stmt *st, size_t limit, struct store_strv *out,
-		   bool *more, struct ecs_err *err, const char *what)
-{
-	out->items = calloc(limit + 1, sizeof(*out->items));
-	if (!out->items) {
-		sqlite3_reset(st);
-		return err_set(err, ENOMEM, "out of memory");
-	}
-	int rc;
-	bool oom = false;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (out->n == limit) {
-			*more = true;
-			break;
-		}
-		out->items[out->n++] = store_column_text(st, 0, &oom);
-	}
-	int r = 0;
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		r = store_fail(s, err, what);
-	else if (oom)
-		r = err_set(err, ENOMEM, "out of memory");
-	sqlite3_reset(st);
-	if (r < 0)
-		store_strv_clear(out);
-	return r;
-}
-
 int store_taskdef_list(struct store *s, const struct store_taskdef_page *q,
 		       struct store_strv *out, bool *more, struct ecs_err *err)
 {
@@ -221,7 +191,7 @@ int store_taskdef_list(struct store *s, const struct store_taskdef_page *q,
 		sqlite3_bind_text(st, 3, q->after_family, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, q->after_revision);
 	sqlite3_bind_int64(st, 5, (sqlite3_int64)q->limit + 1);
-	return collect(s, st, q->limit, out, more, err, "listing task definitions");
+	return store_collect_strv(s, st, q->limit, out, more, err, "listing task definitions");
 }
 
 int store_taskdef_families(struct store *s, const char *prefix, enum store_family_filter filter,
@@ -247,5 +217,5 @@ int store_taskdef_families(struct store *s, const char *prefix, enum store_famil
 				: filter == STORE_FAMILIES_INACTIVE ? 1
 								    : 2);
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)limit + 1);
-	return collect(s, st, limit, out, more, err, "listing task definition families");
+	return store_collect_strv(s, st, limit, out, more, err, "listing task definition families");
 }

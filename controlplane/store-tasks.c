@@ -366,27 +366,5 @@ int store_task_list(struct store *s, const struct store_task_filter *f, const ch
 	bind_text(st, 7, f->launch_type);
 	sqlite3_bind_int64(st, 8, (sqlite3_int64)limit + 1);
 
-	out->items = calloc(limit + 1, sizeof(*out->items));
-	if (!out->items) {
-		sqlite3_reset(st);
-		return err_set(err, ENOMEM, "out of memory");
-	}
-	int rc;
-	bool oom = false;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (out->n == limit) {
-			*more = true;
-			break;
-		}
-		out->items[out->n++] = store_column_text(st, 0, &oom);
-	}
-	int r = 0;
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		r = store_fail(s, err, "listing tasks");
-	else if (oom)
-		r = err_set(err, ENOMEM, "out of memory");
-	sqlite3_reset(st);
-	if (r < 0)
-		store_strv_clear(out);
-	return r;
+	return store_collect_strv(s, st, limit, out, more, err, "listing tasks");
 }

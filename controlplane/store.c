@@ -259,3 +259,63 @@ void store_strv_clear(struct store_strv *v)
 	v->items = NULL;
 	v->n = 0;
 }
+
+int store_collect_strv(struct store *s, sqlite3_stmt *st, size_t limit, struct store_strv *out,
+		       bool *more, struct ecs_err *err, const char *what)
+{
+	int rc;
+	bool oom = false;
+	size_t cap = 0;
+	*more = false;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (limit && out->n == limit) {
+			*more = true;
+			break;
+		}
+		if (out->n == cap) {
+			cap = cap ? cap * 2 : limit ? limit : 16;
+			char **grown = realloc(out->items, cap * sizeof(*grown));
+			if (!grown) {
+				oom = true;
+				break;
+			}
+			out->items = grown;
+		}
+		out->items[out->n++] = store_column_text(st, 0, &oom);
+	}
+	int r = 0;
+	if (oom)
+		r = err_set(err, ENOMEM, "out of memory");
+	else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		r = store_fail(s, err, what);
+	sqlite3_reset(st);
+	if (r < 0)
+		store_strv_clear(out);
+	return r;
+}
+
+int store_collect_kv(struct store *s, sqlite3_stmt *st, struct store_kv_list *out,
+		     struct ecs_err *err, const char *what)
+{
+	int rc, r = 0;
+	bool oom = false;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_kv *grown = realloc(out->items, (out->n + 1) * sizeof(*grown));
+		if (!grown) {
+			oom = true;
+			break;
+		}
+		out->items = grown;
+		out->items[out->n].key = store_column_text(st, 0, &oom);
+		out->items[out->n].value = store_column_text(st, 1, &oom);
+		out->n++;
+	}
+	if (oom)
+		r = err_set(err, ENOMEM, "out of memory");
+	else if (rc != SQLITE_DONE)
+		r = store_fail(s, err, what);
+	sqlite3_reset(st);
+	if (r < 0)
+		store_kv_list_clear(out);
+	return r;
+}
