@@ -88,6 +88,8 @@ int store_instance_get(struct store *s, const char *arn, struct store_instance *
 {
 	static const char sql[] =
 		"SELECT " INSTANCE_COLUMNS " FROM container_instances WHERE arn = ?1";
+	/* Callers clear `out` on every failure, this one included. */
+	memset(out, 0, sizeof(*out));
 	sqlite3_stmt *st = store_stmt(s, sql, err);
 	if (!st)
 		return -EIO;
@@ -100,6 +102,8 @@ int store_instance_get_by_id(struct store *s, int64_t id, struct store_instance 
 {
 	static const char sql[] =
 		"SELECT " INSTANCE_COLUMNS " FROM container_instances WHERE id = ?1";
+	/* Callers clear `out` on every failure, this one included. */
+	memset(out, 0, sizeof(*out));
 	sqlite3_stmt *st = store_stmt(s, sql, err);
 	if (!st)
 		return -EIO;
@@ -112,6 +116,8 @@ int store_instance_get_by_token(struct store *s, const char *token_hash,
 {
 	static const char sql[] =
 		"SELECT " INSTANCE_COLUMNS " FROM container_instances WHERE token_hash = ?1";
+	/* Callers clear `out` on every failure, this one included. */
+	memset(out, 0, sizeof(*out));
 	sqlite3_stmt *st = store_stmt(s, sql, err);
 	if (!st)
 		return -EIO;

@@ -444,6 +444,28 @@ static void test_liveness_queries(void **state)
 	free(ids);
 }
 
+/* A failed lookup leaves `out` clearable even when the statement cannot be
+ * prepared: the agent poll and liveness paths clear it on every failure. */
+static void test_get_failure_leaves_out_clear(void **state)
+{
+	struct ctx *c = *state;
+	struct ecs_err err = { 0 };
+	struct store_instance in;
+	exec_sql(c->s, "ALTER TABLE container_instances RENAME TO ci_gone");
+	memset(&in, 0xa5, sizeof(in));
+	assert_true(store_instance_get_by_id(c->s, 1, &in, &err) < 0);
+	assert_null(in.arn);
+	store_instance_clear(&in);
+	memset(&in, 0xa5, sizeof(in));
+	assert_true(store_instance_get_by_token(c->s, "x", &in, &err) < 0);
+	assert_null(in.arn);
+	store_instance_clear(&in);
+	memset(&in, 0xa5, sizeof(in));
+	assert_true(store_instance_get(c->s, "arn:x", &in, &err) < 0);
+	assert_null(in.arn);
+	store_instance_clear(&in);
+}
+
 static void test_resources_and_ports(void **state)
 {
 	(void)state;
@@ -482,6 +504,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_state_and_deregister, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_agent_apply_idempotent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_liveness_queries, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_get_failure_leaves_out_clear, setup, teardown),
 		cmocka_unit_test(test_resources_and_ports),
 	};
 	return cmocka_run_group_tests_name("cp_instances", tests, NULL, NULL);
