@@ -1,0 +1,1 @@
+# agent: fragment (filled by its module)

@@ -1,0 +1,1 @@
+# agent/engine: fragment (filled by its module)

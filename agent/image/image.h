@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+/*
+ * Container images, as far as the agent core needs them: an OCI image layout
+ * on disk named by `oci-layout:PATH[:TAG]` (TAG matches the
+ * org.opencontainers.image.ref.name annotation of index.json; without TAG
+ * the index must hold exactly one manifest). Registry pulls come later
+ * (issue 5) behind the same image_resolve().
+ *
+ * Layers are unpacked once (libarchive; gzip, zstd and plain tar), keyed by
+ * their diff ID, under DATADIR/layers/sha256/<hex>/ and shared by every
+ * image and container; an unpack goes to a temporary directory renamed into
+ * place, so a crash never leaves a half-unpacked layer that looks complete.
+ * Whiteouts are converted for overlayfs. The container's root filesystem is
+ * an overlay of the layers plus a per-container upper directory.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "error.h"
+
+/* The parts of an image the agent uses. Strings are malloc'd. */
+struct image {
+	char *reference;        /* as given */
+	char *digest;           /* manifest digest, "sha256:<hex>" */
+	char **entrypoint;      /* NULL-terminated; NULL when the config has none */
+	char **cmd;             /* NULL-terminated; NULL when none */
+	char **env;             /* "K=V", NULL-terminated; NULL when none */
+	char *working_dir;      /* NULL when unset */
+	char *user;             /* NULL when unset */
+	char **layer_dirs;      /* unpacked layers, lowest first, NULL-terminated */
+	size_t n_layers;
+};
+void image_clear(struct image *img);
+
+/* Whether `ref` names an image source this build can read
+ * ("oci-layout:..."); others are refused with -ENOTSUP by image_resolve. */
+bool image_ref_supported(const char *ref);
+
+/* Read the image named by `ref`, verifying every blob's sha256, and unpack
+ * any layer not yet in DATADIR/layers. -ENOENT: no such layout/tag;
+ * -ENOTSUP: unsupported reference or media type; -EINVAL: malformed layout
+ * or digest mismatch (the message says which blob). */
+int image_resolve(const char *datadir, const char *ref, struct image *out, struct ecs_err *err);
+
+/* Mount the container's root filesystem at DIR/rootfs as an overlay of the
+ * image layers with DIR/upper and DIR/work (created as needed). Already
+ * mounted: 0. */
+int rootfs_mount(const struct image *img, const char *dir, struct ecs_err *err);
+/* Unmount DIR/rootfs (MNT_DETACH if busy) and remove DIR/upper, DIR/work and
+ * DIR/rootfs. Nothing mounted/present: 0. */
+int rootfs_remove(const char *dir, struct ecs_err *err);
+/* Whether `path` is a mount point (per /proc/self/mountinfo). */
+bool rootfs_is_mounted(const char *path);
+
+/* Resolve a Docker-style user spec ("name", "uid", "name:group",
+ * "uid:gid", "name:gid"...) against ROOTFS/etc/passwd and ROOTFS/etc/group
+ * (read without following symlinks out of the rootfs). A numeric uid not in
+ * passwd is allowed (gid 0); a name not found is -ENOENT with a message
+ * naming it. Supplementary groups are the groups listing the user.
+ * *gids is malloc'd (may be NULL with *n_gids 0). NULL/empty spec: root. */
+int image_resolve_user(const char *rootfs, const char *spec, uid_t *uid, gid_t *gid,
+		       gid_t **gids, size_t *n_gids, struct ecs_err *err);

@@ -1,0 +1,1 @@
+# agent/image: fragment (filled by its module)

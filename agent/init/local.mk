@@ -1,0 +1,1 @@
+# agent/init: fragment (filled by its module)

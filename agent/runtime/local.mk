@@ -1,0 +1,1 @@
+# agent/runtime: fragment (filled by its module)

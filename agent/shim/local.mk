@@ -1,0 +1,1 @@
+# agent/shim: fragment (filled by its module)

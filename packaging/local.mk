@@ -1,0 +1,1 @@
+# packaging/: systemd unit, default configuration, Debian and RPM packaging (filled by its module)
