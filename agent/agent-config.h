@@ -72,7 +72,9 @@ int agent_config_print(const struct agent_config *c, FILE *f, struct ecs_err *er
  * -EINVAL with every problem joined by "; ". */
 int agent_config_check_runnable(const struct agent_config *c, struct ecs_err *err);
 
-/* Resolved paths (after check_runnable they are non-NULL). */
+/* Resolved paths (after check_runnable they are non-NULL). These, print and
+ * check_runnable need a config from agent_config_load(), not a struct filled
+ * by hand: the loader keeps the origins and resolved paths beside it. */
 const char *agent_config_runtime_binary(const struct agent_config *c);
 const char *agent_config_runtime_name(const struct agent_config *c); /* "runc" / "crun" */
 const char *agent_config_shim_binary(const struct agent_config *c);

@@ -7,3 +7,4 @@
  * "FILE: json.path: message"; 0 when all are valid, 1 when any is invalid,
  * 2 on usage or read errors. */
 int cmd_validate_task_definition(int argc, char **argv);
+int cmd_check_config(int argc, char **argv);

@@ -8,7 +8,9 @@ AGENT_CFLAGS = -I$(top_srcdir)/agent $(CURL_CFLAGS) $(SQLITE_CFLAGS) $(LIBCGROUP
 	$(LIBARCHIVE_CFLAGS) $(LIBCRYPTO_CFLAGS)
 agent_libagent_a_CFLAGS = $(AM_CFLAGS) $(AGENT_CFLAGS) \
 	-DPKGLIBEXECDIR='"$(pkglibexecdir)"'
-agent_libagent_a_SOURCES =
+agent_libagent_a_SOURCES = \
+	agent/daemon.c agent/daemon.h \
+	agent/daemon-register.c
 
 # Link line for anything using the agent library.
 AGENT_LIBS = agent/libagent.a $(ECS_LIBS) $(CURL_LIBS) $(SQLITE_LIBS) $(LIBCGROUP_LIBS) \

@@ -26,13 +26,17 @@ int state_open(const char *datadir, struct state **out, struct ecs_err *err);
 void state_close(struct state *s);
 DEFINE_CLEANUP(struct state, state_close)
 
-/* Transactions nest by counting: only the outermost commit writes. */
+/* Transactions nest by counting: only the outermost commit writes. An inner
+ * begin is a savepoint: an inner rollback undoes only the work since that
+ * begin, and the outer transaction stays open. Every write function below
+ * joins the caller's transaction when one is open. */
 int state_begin(struct state *s, struct ecs_err *err);
 int state_commit(struct state *s, struct ecs_err *err);
 void state_rollback(struct state *s);
 
 /* Small key/value facts: "instance_arn", "cluster_arn", "instance_token",
- * "poll_version". get: -ENOENT when absent (*value NULL). */
+ * "poll_version". get: -ENOENT when absent (*value NULL). set: a NULL
+ * value removes the key. */
 int state_meta_get(struct state *s, const char *key, char **value, struct ecs_err *err);
 int state_meta_set(struct state *s, const char *key, const char *value, struct ecs_err *err);
 

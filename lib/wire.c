@@ -161,7 +161,58 @@ static void budget_free(void *data, void *ptr)
  * refuse it everywhere so that what we decode we can always re-encode and
  * decode again. The schema has no recursive messages, so depth is bounded.
  */
-static bool unknown_fields_valid(const ProtobufCMessage *msg)
+/* proto3 strings must be UTF-8; protobuf-c does not check, and a peer's
+ * bytes end up in JSON replies (which must be UTF-8) and logs. Strict:
+ * no overlong forms, no surrogates, nothing above U+10FFFF. */
+static bool utf8_valid(const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	while (*s) {
+		unsigned c = *s, n;
+		unsigned cp;
+		if (c < 0x80) {
+			s++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			n = 1;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			n = 2;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			n = 3;
+			cp = c & 0x07;
+		} else {
+			return false;
+		}
+		for (unsigned i = 1; i <= n; i++) {
+			if ((s[i] & 0xc0) != 0x80)
+				return false;
+			cp = (cp << 6) | (s[i] & 0x3f);
+		}
+		if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
+		    (cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+		s += n + 1;
+	}
+	return true;
+}
+
+static bool strings_valid(const ProtobufCFieldDescriptor *f, const char *member, size_t n)
+{
+	if (f->label != PROTOBUF_C_LABEL_REPEATED) {
+		const char *str = *(const char *const *)member;
+		return !str || utf8_valid(str);
+	}
+	const char *const *items = *(const char *const *const *)member;
+	for (size_t j = 0; j < n; j++)
+		if (items[j] && !utf8_valid(items[j]))
+			return false;
+	return true;
+}
+
+static bool message_valid(const ProtobufCMessage *msg)
 {
 	for (unsigned i = 0; i < msg->n_unknown_fields; i++)
 		if (msg->unknown_fields[i].tag == 0)
@@ -170,22 +221,30 @@ static bool unknown_fields_valid(const ProtobufCMessage *msg)
 	const ProtobufCMessageDescriptor *d = msg->descriptor;
 	for (unsigned i = 0; i < d->n_fields; i++) {
 		const ProtobufCFieldDescriptor *f = &d->fields[i];
-		if (f->type != PROTOBUF_C_TYPE_MESSAGE)
+		if (f->type != PROTOBUF_C_TYPE_MESSAGE && f->type != PROTOBUF_C_TYPE_STRING)
 			continue;
 		/* A oneof member's storage is shared: read it only when set. */
 		if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
 		    *(const uint32_t *)((const char *)msg + f->quantifier_offset) != f->id)
 			continue;
 		const char *member = (const char *)msg + f->offset;
+		if (f->type == PROTOBUF_C_TYPE_STRING) {
+			size_t n = f->label == PROTOBUF_C_LABEL_REPEATED
+					   ? *(const size_t *)((const char *)msg + f->quantifier_offset)
+					   : 1;
+			if (!strings_valid(f, member, n))
+				return false;
+			continue;
+		}
 		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
 			size_t n = *(const size_t *)((const char *)msg + f->quantifier_offset);
 			ProtobufCMessage *const *items = *(ProtobufCMessage *const *const *)member;
 			for (size_t j = 0; j < n; j++)
-				if (!unknown_fields_valid(items[j]))
+				if (!message_valid(items[j]))
 					return false;
 		} else {
 			const ProtobufCMessage *sub = *(const ProtobufCMessage *const *)member;
-			if (sub && !unknown_fields_valid(sub))
+			if (sub && !message_valid(sub))
 				return false;
 		}
 	}
@@ -234,10 +293,11 @@ ProtobufCMessage *wire_decode(enum wire_msg type, const void *buf, size_t len,
 				len);
 		return NULL;
 	}
-	if (!unknown_fields_valid(msg)) {
+	if (!message_valid(msg)) {
 		wire_free(msg);
-		err_set(err, EBADMSG, "%s of %zu bytes is not a valid encoding (field number 0)",
-			t->name, len);
+		err_set(err, EBADMSG,
+			"%s of %zu bytes is not a valid encoding (field number 0 or a string that "
+			"is not UTF-8)", t->name, len);
 		return NULL;
 	}
 

@@ -1,1 +1,32 @@
-# agent/image: fragment (filled by its module)
+# agent/image: OCI image layouts, the layer store, overlay root filesystems
+# and image users.
+agent_libagent_a_SOURCES += \
+	agent/image/image.h \
+	agent/image/image-internal.h \
+	agent/image/digest.c \
+	agent/image/fs.c \
+	agent/image/layer.c \
+	agent/image/layout.c \
+	agent/image/oci-json.c \
+	agent/image/ref.c \
+	agent/image/rootfs.c \
+	agent/image/store.c \
+	agent/image/user.c
+
+EXTRA_DIST += tests/tools/mkimage.py
+
+check_PROGRAMS += tests/unit/test_agent_image
+tests_unit_test_agent_image_SOURCES = tests/unit/test_agent_image.c
+tests_unit_test_agent_image_CFLAGS = $(UNIT_CFLAGS) $(AGENT_CFLAGS) \
+	-DMKIMAGE='"$(abs_top_srcdir)/tests/tools/mkimage.py"'
+tests_unit_test_agent_image_LDADD = $(AGENT_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/fuzz/fuzz_agent_image_json tests/fuzz/fuzz_agent_passwd
+tests_fuzz_fuzz_agent_image_json_SOURCES = tests/fuzz/fuzz_agent_image_json.c
+tests_fuzz_fuzz_agent_image_json_CFLAGS = $(AM_CFLAGS) $(AGENT_CFLAGS)
+tests_fuzz_fuzz_agent_image_json_LDADD = $(FUZZ_LDADD) $(AGENT_LIBS)
+tests_fuzz_fuzz_agent_image_json_LDFLAGS = $(FUZZ_LINKFLAGS)
+tests_fuzz_fuzz_agent_passwd_SOURCES = tests/fuzz/fuzz_agent_passwd.c
+tests_fuzz_fuzz_agent_passwd_CFLAGS = $(AM_CFLAGS) $(AGENT_CFLAGS)
+tests_fuzz_fuzz_agent_passwd_LDADD = $(FUZZ_LDADD) $(AGENT_LIBS)
+tests_fuzz_fuzz_agent_passwd_LDFLAGS = $(FUZZ_LINKFLAGS)

@@ -88,6 +88,40 @@ static void test_roundtrip_every_type(void **state)
 	}
 }
 
+/* proto3 strings are UTF-8: a peer's invalid bytes (here in a nested
+ * attribute value and in a repeated string) never get past the decoder,
+ * where they would later break JSON replies. */
+static void test_invalid_utf8_rejected(void **state)
+{
+	static const char *const bad[] = { "\xfd\x7f", "\xc0\xaf", "\xed\xa0\x80",
+					   "\xf4\x90\x80\x80", "ab\xe2\x82" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct wire_samples s;
+		struct ecs_err err = { 0 };
+		size_t len;
+		wire_samples_init(&s);
+		s.register_request.attributes[0]->value = (char *)bad[i];
+		_cleanup_free_ uint8_t *buf = encode(&s.register_request.base, &len);
+		Ecsagent__RegisterRequest *r = wire_decode_register_request(buf, len, &err);
+		assert_null(r);
+		assert_int_equal(err.code, EBADMSG);
+	}
+	struct wire_samples s;
+	struct ecs_err err = { 0 };
+	size_t len;
+	wire_samples_init(&s);
+	s.register_request.total_resources[2]->string_set_value[1] = (char *)"\xff";
+	_cleanup_free_ uint8_t *buf = encode(&s.register_request.base, &len);
+	assert_null(wire_decode_register_request(buf, len, &err));
+	/* Valid multi-byte text is kept. */
+	wire_samples_init(&s);
+	s.register_request.attributes[0]->value = (char *)"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x90\xb3";
+	_cleanup_free_ uint8_t *ok = encode(&s.register_request.base, &len);
+	_cleanup_wire_ Ecsagent__RegisterRequest *r = wire_decode_register_request(ok, len, &err);
+	assert_non_null(r);
+	assert_string_equal(r->attributes[0]->value, "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x90\xb3");
+}
+
 static void test_register_fields(void **state)
 {
 	struct wire_samples s;
@@ -486,6 +520,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_fields_ignored),
 		cmocka_unit_test(test_truncated_rejected),
 		cmocka_unit_test(test_garbage_rejected),
+		cmocka_unit_test(test_invalid_utf8_rejected),
 		cmocka_unit_test(test_memory_budget),
 		cmocka_unit_test(test_encode_rejects),
 		cmocka_unit_test(test_error_response),

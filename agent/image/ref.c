@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Image references this build understands. */
+#include "autoconf.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "image.h"
+#include "image/image-internal.h"
+
+#define OCI_LAYOUT_PREFIX "oci-layout:"
+
+bool image_ref_supported(const char *ref)
+{
+	return ref && strncmp(ref, OCI_LAYOUT_PREFIX, strlen(OCI_LAYOUT_PREFIX)) == 0;
+}
+
+int oci_ref_parse(const char *ref, char **path, char **tag, struct ecs_err *err)
+{
+	*path = *tag = NULL;
+	if (!image_ref_supported(ref))
+		return err_set(err, ENOTSUP, "unsupported image reference \"%.200s\"", ref ? ref : "");
+	const char *rest = ref + strlen(OCI_LAYOUT_PREFIX);
+	if (rest[0] != '/')
+		return err_set(err, EINVAL, "image reference \"%.200s\": the layout path must be absolute", ref);
+	const char *slash = strrchr(rest, '/');
+	const char *colon = strchr(slash, ':');
+	size_t plen = colon ? (size_t)(colon - rest) : strlen(rest);
+	if (colon && !colon[1])
+		return err_set(err, EINVAL, "image reference \"%.200s\": empty tag", ref);
+	*path = strndup(rest, plen);
+	if (colon)
+		*tag = strdup(colon + 1);
+	if (!*path || (colon && !*tag)) {
+		free(*path);
+		free(*tag);
+		*path = *tag = NULL;
+		return err_set(err, ENOMEM, "out of memory");
+	}
+	return 0;
+}

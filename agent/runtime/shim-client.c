@@ -1,0 +1,311 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The agent's side of the shim protocol (shim-client.h): spawning the shim
+ * with its command line (agent/shim/options.h) and reading its records
+ * (agent/shim/records.h has their format and the parsers).
+ */
+#define _GNU_SOURCE
+#include "shim-client.h"
+
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "fileio.h"
+#include "shim/records.h"
+
+#define SHIM_PROGRAM "ecs-agent-shim"
+
+static const char *driver_name(enum shim_log_driver d)
+{
+	switch (d) {
+	case SHIM_LOG_JSON_FILE: return "json-file";
+	case SHIM_LOG_JOURNALD: return "journald";
+	case SHIM_LOG_NONE: return "none";
+	}
+	return NULL;
+}
+
+/* The child after fork(): async-signal-safe calls only. Reports an exec
+ * failure's errno through `report` (close-on-exec, so success closes it). */
+static void __attribute__((noreturn)) exec_shim(char *const argv[], int devnull, int report)
+{
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* stdin and stdout on /dev/null; stderr stays the agent's so the
+	 * shim's few messages reach the agent's log. Nothing else: the shim
+	 * must not hold the agent's sockets, sd-event fds or database. */
+	if (dup2(devnull, STDIN_FILENO) < 0 || dup2(devnull, STDOUT_FILENO) < 0)
+		goto fail;
+	if (report <= 2) /* cannot happen: the agent's 0-2 are open */
+		goto fail;
+	if (close_range(3, (unsigned)report - 1, 0) < 0 ||
+	    close_range((unsigned)report + 1, ~0U, 0) < 0)
+		goto fail;
+	execv(argv[0], argv);
+fail:;
+	int e = errno;
+	ssize_t w = write(report, &e, sizeof(e));
+	(void)w;
+	_exit(127);
+}
+
+pid_t shim_spawn(const struct shim_params *p, struct ecs_err *err)
+{
+	const struct shim_log *lg = &p->log;
+	const char *driver = driver_name(lg->driver);
+
+	if (!p->shim_binary || !p->runtime || !p->runtime->binary || !p->runtime->root || !p->id ||
+	    !p->bundle || !p->state_dir || !driver)
+		return err_set(err, EINVAL, "shim: incomplete parameters");
+	if (lg->driver == SHIM_LOG_JSON_FILE && !lg->path)
+		return err_set(err, EINVAL, "shim: json-file log without a path");
+
+	size_t n_fields = 0;
+	if (lg->driver == SHIM_LOG_JOURNALD && lg->fields)
+		while (lg->fields[n_fields])
+			n_fields++;
+
+	char max_size[24], max_file[16];
+	snprintf(max_size, sizeof(max_size), "%" PRIu64, lg->max_size);
+	snprintf(max_file, sizeof(max_file), "%u", lg->max_file ? lg->max_file : 1);
+
+	_cleanup_free_ const char **argv = calloc(20 + 2 * n_fields, sizeof(*argv));
+	if (!argv)
+		return err_set(err, ENOMEM, "shim: out of memory");
+	size_t n = 0;
+	argv[n++] = p->shim_binary;
+	argv[n++] = "--runtime";
+	argv[n++] = p->runtime->binary;
+	argv[n++] = "--runtime-root";
+	argv[n++] = p->runtime->root;
+	argv[n++] = "--id";
+	argv[n++] = p->id;
+	argv[n++] = "--bundle";
+	argv[n++] = p->bundle;
+	argv[n++] = "--state-dir";
+	argv[n++] = p->state_dir;
+	argv[n++] = "--log-driver";
+	argv[n++] = driver;
+	if (lg->driver == SHIM_LOG_JSON_FILE) {
+		argv[n++] = "--log-path";
+		argv[n++] = lg->path;
+		argv[n++] = "--log-max-size";
+		argv[n++] = max_size;
+		argv[n++] = "--log-max-file";
+		argv[n++] = max_file;
+	}
+	for (size_t i = 0; i < n_fields; i++) {
+		argv[n++] = "--log-field";
+		argv[n++] = lg->fields[i];
+	}
+	argv[n] = NULL;
+
+	_cleanup_close_ int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (devnull < 0)
+		return err_set_errno(err, errno, "shim: /dev/null");
+	int report[2];
+	if (pipe2(report, O_CLOEXEC) < 0)
+		return err_set_errno(err, errno, "shim: pipe");
+
+	pid_t pid = fork();
+	if (pid < 0) {
+		int e = errno;
+		close(report[0]);
+		close(report[1]);
+		return err_set_errno(err, e, "shim: fork");
+	}
+	if (pid == 0)
+		exec_shim((char *const *)argv, devnull, report[1]);
+
+	close(report[1]);
+	int child_errno = 0;
+	ssize_t r;
+	do
+		r = read(report[0], &child_errno, sizeof(child_errno));
+	while (r < 0 && errno == EINTR);
+	close(report[0]);
+	if (r == (ssize_t)sizeof(child_errno)) {
+		/* exec failed: the child is exiting; the caller's SIGCHLD
+		 * handling reaps it like any other. */
+		return err_set_errno(err, child_errno, "shim: executing %s", p->shim_binary);
+	}
+	return pid;
+}
+
+/* Docker's size strings (go-units RAMInBytes): "1024", "100k", "10m",
+ * "1.5g", "10MiB", "10 mb"; binary multiples, case-insensitive. */
+static int parse_size(const char *s, uint64_t *out)
+{
+	uint64_t whole = 0, frac = 0, frac_div = 1;
+	const char *p = s;
+
+	if (*p < '0' || *p > '9')
+		return -EINVAL;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (whole > (UINT64_MAX - 9) / 10)
+			return -ERANGE;
+		whole = whole * 10 + (uint64_t)(*p - '0');
+	}
+	if (*p == '.') {
+		p++;
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+		for (; *p >= '0' && *p <= '9'; p++)
+			if (frac_div < 1000000000) { /* finer digits cannot matter */
+				frac = frac * 10 + (uint64_t)(*p - '0');
+				frac_div *= 10;
+			}
+	}
+	if (*p == ' ')
+		p++;
+	unsigned shift = 0;
+	static const char units[] = "kmgtp";
+	if (*p) {
+		const char *u = strchr(units, *p | 0x20);
+		if (u && *u) {
+			shift = 10 * (unsigned)(u - units + 1);
+			p++;
+		}
+	}
+	if ((*p | 0x20) == 'i' && shift)
+		p++;
+	if ((*p | 0x20) == 'b')
+		p++;
+	if (*p)
+		return -EINVAL;
+	unsigned __int128 v = ((unsigned __int128)whole << shift) +
+			      (((unsigned __int128)frac << shift) / frac_div);
+	if (v > UINT64_MAX)
+		return -ERANGE;
+	*out = (uint64_t)v;
+	return 0;
+}
+
+int shim_log_options(const char *driver, const struct td_map *options, struct shim_log *log,
+		     struct ecs_err *err)
+{
+	enum shim_log_driver d;
+
+	if (!driver || strcmp(driver, "json-file") == 0)
+		d = SHIM_LOG_JSON_FILE;
+	else if (strcmp(driver, "journald") == 0)
+		d = SHIM_LOG_JOURNALD;
+	else if (strcmp(driver, "none") == 0)
+		d = SHIM_LOG_NONE;
+	else
+		return err_set(err, EINVAL, "logConfiguration: log driver %s is not supported", driver);
+
+	uint64_t max_size = 0;
+	unsigned max_file = 1;
+	size_t n = options ? options->count : 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *key = options->items[i].key;
+		const char *value = options->items[i].value ? options->items[i].value : "";
+		if (d == SHIM_LOG_JSON_FILE && strcmp(key, "max-size") == 0) {
+			if (parse_size(value, &max_size) < 0 || max_size == 0)
+				return err_set(err, EINVAL,
+					       "logConfiguration.options.max-size: not a positive size: %s",
+					       value);
+		} else if (d == SHIM_LOG_JSON_FILE && strcmp(key, "max-file") == 0) {
+			char *end;
+			errno = 0;
+			long v = strtol(value, &end, 10);
+			if (errno || end == value || *end || v < 1 || v > 1000)
+				return err_set(err, EINVAL,
+					       "logConfiguration.options.max-file: need 1..1000: %s", value);
+			max_file = (unsigned)v;
+		} else {
+			return err_set(err, EINVAL,
+				       "logConfiguration.options.%s: not supported by the %s log driver",
+				       key, driver ? driver : "json-file");
+		}
+	}
+	log->driver = d;
+	log->max_size = max_size;
+	log->max_file = max_file;
+	return 0;
+}
+
+static int read_record(const char *state_dir, const char *name, char **buf, size_t *len,
+		       struct ecs_err *err)
+{
+	char path[PATH_MAX];
+	if (snprintf(path, sizeof(path), "%s/%s", state_dir, name) >= (int)sizeof(path))
+		return err_set(err, ENAMETOOLONG, "%s/%s: name too long", state_dir, name);
+	return file_read_all(path, SHIM_RECORD_MAX, buf, len, err);
+}
+
+int shim_read_started(const char *state_dir, struct shim_started *out, struct ecs_err *err)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t len;
+	int r = read_record(state_dir, SHIM_STARTED_FILE, &buf, &len, err);
+	if (r < 0)
+		return r;
+	r = shim_record_parse_started(buf, len, out, err);
+	return r < 0 ? (err_wrap(err, "%s", state_dir), r) : 0;
+}
+
+int shim_read_exit(const char *state_dir, struct shim_exit *out, struct ecs_err *err)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t len;
+	int r = read_record(state_dir, SHIM_EXIT_FILE, &buf, &len, err);
+	if (r < 0)
+		return r;
+	r = shim_record_parse_exit(buf, len, out, err);
+	return r < 0 ? (err_wrap(err, "%s", state_dir), r) : 0;
+}
+
+int shim_read_pid(const char *state_dir, pid_t *out, struct ecs_err *err)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t len;
+	int r = read_record(state_dir, SHIM_PID_FILE, &buf, &len, err);
+	if (r < 0)
+		return r;
+	r = shim_record_parse_pid(buf, len, out, err);
+	return r < 0 ? (err_wrap(err, "%s", state_dir), r) : 0;
+}
+
+bool shim_alive(pid_t pid, const char *state_dir)
+{
+	char path[64];
+	_cleanup_free_ char *buf = NULL;
+	size_t len;
+
+	if (pid <= 0 || !state_dir)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	/* A zombie's cmdline is empty: it counts as gone. */
+	if (file_read_all(path, 256 * 1024, &buf, &len, NULL) < 0 || len == 0)
+		return false;
+
+	/* argv[0]'s base name, then "--state-dir DIR" or "--state-dir=DIR". */
+	const char *arg0 = buf;
+	const char *base = strrchr(arg0, '/');
+	base = base ? base + 1 : arg0;
+	if (strcmp(base, SHIM_PROGRAM) != 0)
+		return false;
+	size_t dl = strlen(state_dir);
+	for (const char *a = buf + strlen(buf) + 1; a < buf + len; a += strlen(a) + 1) {
+		if (strcmp(a, "--state-dir") == 0) {
+			const char *v = a + strlen(a) + 1;
+			return v < buf + len && strcmp(v, state_dir) == 0;
+		}
+		if (strncmp(a, "--state-dir=", 12) == 0)
+			return strncmp(a + 12, state_dir, dl) == 0 && a[12 + dl] == '\0';
+	}
+	return false;
+}
