@@ -21,7 +21,7 @@
 
 #include "cgroup.h"
 #include "daemon.h"
-#include "engine/fsutil.h"
+#include "fsutil.h"
 #include "fileio.h"
 #include "log.h"
 
@@ -182,14 +182,14 @@ static int setup(struct daemon *d, struct ecs_err *err)
 	int r;
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 		return err_set_errno(err, errno, "becoming a child subreaper");
-	if ((r = make_dirs(cfg->datadir, 0700, err)) < 0)
+	if ((r = fs_mkdir_p(cfg->datadir, 0700, err)) < 0)
 		return r;
 	if ((r = take_lock(d, err)) < 0)
 		return r;
 	if (asprintf(&d->runtime_root, "%s/runtime/%s", cfg->datadir,
 		     agent_config_runtime_name(cfg)) < 0)
 		return err_set(err, ENOMEM, "paths");
-	if ((r = make_dirs(d->runtime_root, 0700, err)) < 0)
+	if ((r = fs_mkdir_p(d->runtime_root, 0700, err)) < 0)
 		return r;
 	if ((r = cgroup_setup(err)) < 0)
 		return err_wrap(err, "cgroups");

@@ -10,7 +10,8 @@ agent_libagent_a_CFLAGS = $(AM_CFLAGS) $(AGENT_CFLAGS) \
 	-DPKGLIBEXECDIR='"$(pkglibexecdir)"'
 agent_libagent_a_SOURCES = \
 	agent/daemon.c agent/daemon.h \
-	agent/daemon-register.c
+	agent/daemon-register.c \
+	agent/fsutil.c agent/fsutil.h
 
 # Link line for anything using the agent library.
 AGENT_LIBS = agent/libagent.a $(ECS_LIBS) $(CURL_LIBS) $(SQLITE_LIBS) $(LIBCGROUP_LIBS) \

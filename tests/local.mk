@@ -5,7 +5,6 @@
 
 # A unit test of lib/ needs only `check_PROGRAMS += tests/unit/test_NAME`
 # (sources default to tests/unit/test_NAME.c, the link line to LDADD).
-UNIT_LDADD = $(ECS_LIBS) $(CMOCKA_LIBS)
 UNIT_CFLAGS = $(AM_CFLAGS)
 
 # A fuzz target is a libFuzzer entry point. In the normal build it is linked

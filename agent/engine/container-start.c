@@ -112,7 +112,7 @@ static int prepare(struct ectr *c, struct prepared *p, struct ecs_err *err)
 	free(ectr_st(c)->image_digest);
 	ectr_st(c)->image_digest = p->img.digest ? strdup(p->img.digest) : NULL;
 
-	r = make_dirs(c->dir, 0700, err);
+	r = fs_mkdir_p(c->dir, 0700, err);
 	if (r < 0)
 		return err_wrap(err, "CannotCreateContainerError");
 	r = rootfs_mount(&p->img, c->dir, err);
@@ -141,7 +141,7 @@ static int prepare(struct ectr *c, struct prepared *p, struct ecs_err *err)
 		return err_wrap(err, "CannotCreateContainerError");
 
 	enum spec_net net = mode == TD_NET_HOST ? SPEC_NET_HOST : SPEC_NET_NONE;
-	r = make_dirs(p->etc_dir, 0755, err);
+	r = fs_mkdir_p(p->etc_dir, 0755, err);
 	if (r >= 0)
 		r = spec_write_etc_files(td, p->hostname, net, "/etc/resolv.conf", "/etc/hosts",
 					 p->etc_dir, err);

@@ -221,7 +221,7 @@ void ectr_cleanup(struct ectr *c)
 	if (rootfs_remove(c->dir, &err) < 0)
 		log_warn("Task %s container %s: %s", etask_name(c->task), ectr_st(c)->name,
 			 err_msg(&err));
-	if (remove_tree(c->dir, &err) < 0)
+	if (fs_rm_rf(c->dir, &err) < 0)
 		log_warn("Task %s container %s: %s", etask_name(c->task), ectr_st(c)->name,
 			 err_msg(&err));
 }

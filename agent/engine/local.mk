@@ -7,7 +7,6 @@ agent_libagent_a_SOURCES += \
 	agent/engine/command.c agent/engine/command.h \
 	agent/engine/container.c \
 	agent/engine/container-start.c \
-	agent/engine/fsutil.c agent/engine/fsutil.h \
 	agent/engine/overrides.c \
 	agent/engine/reconcile.c \
 	agent/engine/recover.c \

@@ -29,7 +29,7 @@ static void roll_back(struct ectr *c)
 	runtime_kill(&e->p.runtime, sc->runtime_id, SIGKILL, NULL);
 	runtime_delete(&e->p.runtime, sc->runtime_id, NULL);
 	rootfs_remove(c->dir, NULL);
-	remove_tree(c->dir, NULL);
+	fs_rm_rf(c->dir, NULL);
 	sc->step = CTR_STEP_NEW;
 	sc->shim_pid = 0;
 	sc->status = ST_PENDING;
@@ -260,7 +260,7 @@ static void sweep_dirs_and_cgroups(struct engine *e)
 			continue;
 		struct ecs_err err = { 0 };
 		log_info("Sweep: removing %s that no task owns", path);
-		if (remove_tree(path, &err) < 0)
+		if (fs_rm_rf(path, &err) < 0)
 			log_warn("Sweep: %s", err_msg(&err));
 	}
 	if (d)

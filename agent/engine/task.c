@@ -235,7 +235,7 @@ void etask_cleanup(struct etask *t)
 	if (r < 0)
 		log_warn("Task %s: removing cgroup: %s", etask_name(t), err_msg(&err));
 	err_clear(&err);
-	if (remove_tree(t->dir, &err) < 0)
+	if (fs_rm_rf(t->dir, &err) < 0)
 		log_warn("Task %s: %s", etask_name(t), err_msg(&err));
 	t->st.step = TASK_STEP_CLEANED;
 	etask_save(t);

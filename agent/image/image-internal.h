@@ -11,6 +11,7 @@
 
 #include "cleanup.h"
 #include "error.h"
+#include "fsutil.h"
 
 /* JSON blobs (index, manifests, configs) larger than this are refused. */
 #define IMAGE_JSON_MAX (4u << 20)
@@ -123,19 +124,6 @@ int store_layer_path(const struct layer_store *st, const char *diff_hex, char **
  * it from the layout at `layout_fd` if it is not in the store yet. */
 int store_ensure_layer(const struct layer_store *st, int layout_fd, const struct oci_desc *layer,
 		       const char *diff_id, char **out, struct ecs_err *err);
-
-/* ---- fs.c ---- */
-
-/* Remove `name` under `dirfd` and everything below it, never following
- * symlinks and never crossing into another mount. Absent: 0. */
-int fs_rm_rf_at(int dirfd, const char *name, struct ecs_err *err);
-int fs_rm_rf(const char *path, struct ecs_err *err);
-/* mkdir -p with `mode` for the directories it creates. */
-int fs_mkdir_p(const char *path, mode_t mode, struct ecs_err *err);
-/* Open the directory `rel` (relative, '/'-separated, no ".." components)
- * below `rootfd` without following any symlink; with `create`, missing
- * components are created with mode 0755. Returns an O_DIRECTORY fd. */
-int fs_open_dir_beneath(int rootfd, const char *rel, bool create, struct ecs_err *err);
 
 /* ---- user.c: passwd/group parsing ---- */
 

@@ -4,7 +4,6 @@ agent_libagent_a_SOURCES += \
 	agent/image/image.h \
 	agent/image/image-internal.h \
 	agent/image/digest.c \
-	agent/image/fs.c \
 	agent/image/layer.c \
 	agent/image/layout.c \
 	agent/image/oci-json.c \

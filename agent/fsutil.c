@@ -1,20 +1,17 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/*
- * Directory helpers for the layer store and container root filesystems.
- * Everything works relative to directory fds with O_NOFOLLOW so that content
- * from an image (symlinks to /, to /etc...) can never redirect a removal or
- * a creation outside the tree it belongs to.
- */
+/* Directory helpers; see fsutil.h. */
 #include "autoconf.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
-#include "image/image-internal.h"
+#include "fsutil.h"
 
 /* Depth bound: layer trees deeper than this are not removed but reported. */
 #define RM_MAX_DEPTH 256
