@@ -24,3 +24,5 @@ agent_ecs_agent_SOURCES = \
 	agent/cmd-validate.c
 agent_ecs_agent_CFLAGS = $(AM_CFLAGS) $(AGENT_CFLAGS)
 agent_ecs_agent_LDADD = $(AGENT_LIBS)
+
+dist_doc_DATA += docs/agent.md
