@@ -16,6 +16,7 @@
 #include "log.h"
 #include "runtime/shim-client.h"
 #include "runtime/spec.h"
+#include "volumes.h"
 
 static bool driver_available(const struct agent_config *cfg, const char *driver)
 {
@@ -75,6 +76,8 @@ struct prepared {
 	uid_t uid;
 	gid_t gid;
 	char *rootfs, *etc_dir, *log_path, *hostname;
+	struct spec_bind *binds;
+	size_t n_binds;
 	struct log_fields fields;
 };
 
@@ -88,6 +91,7 @@ static void prepared_clear(struct prepared *p)
 	free(p->etc_dir);
 	free(p->log_path);
 	free(p->hostname);
+	volumes_binds_free(p->binds, p->n_binds);
 	log_fields_clear(&p->fields);
 }
 
@@ -148,6 +152,10 @@ static int prepare(struct ectr *c, struct prepared *p, struct ecs_err *err)
 	if (r < 0)
 		return err_wrap(err, "CannotCreateContainerError");
 
+	r = volumes_binds(t, td, &p->binds, &p->n_binds, err);
+	if (r < 0)
+		return err_wrap(err, "CannotCreateContainerError");
+
 	_cleanup_free_ char *cg = NULL;
 	if (asprintf(&cg, "%s/%s", t->cgroup, ectr_st(c)->name) < 0)
 		return err_set(err, ENOMEM, "cgroup path");
@@ -170,6 +178,8 @@ static int prepare(struct ectr *c, struct prepared *p, struct ecs_err *err)
 			td->memory_reservation.set ? td->memory_reservation.value * 1024 * 1024 : 0,
 		.init_path = e->p.init_binary,
 		.etc_dir = p->etc_dir,
+		.binds = p->binds,
+		.n_binds = p->n_binds,
 		.td = td,
 		.task_arn = t->st.arn,
 		.container_name = ectr_st(c)->name,

@@ -12,4 +12,5 @@ agent_libagent_a_SOURCES += \
 	agent/engine/recover.c \
 	agent/engine/report.c \
 	agent/engine/task.c \
-	agent/engine/telemetry.c
+	agent/engine/telemetry.c \
+	agent/engine/volumes.c agent/engine/volumes.h

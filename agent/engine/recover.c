@@ -227,18 +227,13 @@ static void sweep_mounts(struct engine *e)
 			continue;
 		if (strncmp(mnt, e->tasks_dir, plen) != 0 || mnt[plen] != '/')
 			continue;
-		/* tasks/<task id>/<container>/rootfs */
-		char tid[256], cname[256];
-		if (sscanf(mnt + plen + 1, "%255[^/]/%255[^/]/rootfs", tid, cname) != 2)
+		/* tasks/<task id>/...: container rootfs overlays and tmpfs
+		 * volumes. A task that is not cleaned up yet keeps them all. */
+		char tid[256];
+		if (sscanf(mnt + plen + 1, "%255[^/]", tid) != 1)
 			continue;
 		struct etask *t = task_by_id(e, tid);
-		bool keep = false;
-		for (size_t i = 0; t && i < t->st.n_containers; i++) {
-			const struct state_container *sc = &t->st.containers[i];
-			if (strcmp(sc->name, cname) == 0)
-				keep = t->st.step < TASK_STEP_CLEANED;
-		}
-		if (!keep) {
+		if (!t || t->st.step >= TASK_STEP_CLEANED) {
 			log_info("Sweep: unmounting %s that no task owns", mnt);
 			umount2(mnt, MNT_DETACH);
 		}

@@ -12,6 +12,7 @@
 #include "engine-internal.h"
 #include "fsutil.h"
 #include "log.h"
+#include "volumes.h"
 
 static void set_task_reason(struct etask *t, int stop_code, const char *reason)
 {
@@ -102,7 +103,7 @@ void etask_start(struct etask *t)
 		log_info("Task %s: admitted (%lld CPU units, %lld MiB)", etask_name(t),
 			 (long long)t->st.cpu_units, (long long)t->st.memory_mib);
 	}
-	if (create_task_cgroup(t, &err) < 0) {
+	if (create_task_cgroup(t, &err) < 0 || volumes_prepare(t, &err) < 0) {
 		char *why = NULL;
 		if (asprintf(&why, "CannotCreateContainerError: %s", err_msg(&err)) >= 0) {
 			etask_fail(t, why);
@@ -231,6 +232,7 @@ void etask_cleanup(struct etask *t)
 		return;
 	for (size_t i = 0; i < t->st.n_containers; i++)
 		ectr_cleanup(&t->ctrs[i]);
+	volumes_cleanup(t);
 	int r = cgroup_remove(t->cgroup, &err);
 	if (r < 0)
 		log_warn("Task %s: removing cgroup: %s", etask_name(t), err_msg(&err));

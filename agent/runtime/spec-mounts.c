@@ -176,6 +176,34 @@ static int write_tmpfs(struct json_writer *w, const struct td_tmpfs *t, size_t i
 	return 0;
 }
 
+/* Volumes, parents before children like the tmpfs entries. */
+static int write_binds(struct json_writer *w, const struct container_spec *s,
+		       struct ecs_err *err)
+{
+	size_t n = s->n_binds;
+	_cleanup_free_ size_t *order = calloc(n ? n : 1, sizeof(*order));
+	if (!order)
+		return err_set(err, ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		const struct spec_bind *b = &s->binds[i];
+		if (!b->source || b->source[0] != '/' || !b->destination ||
+		    b->destination[0] != '/')
+			return err_set(err, EINVAL, "mount point %s: paths must be absolute",
+				       b->destination ? b->destination : "(none)");
+		size_t j = i;
+		for (; j > 0 && path_depth(s->binds[order[j - 1]].destination) >
+				       path_depth(b->destination); j--)
+			order[j] = order[j - 1];
+		order[j] = i;
+	}
+	for (size_t k = 0; k < n; k++) {
+		const struct spec_bind *b = &s->binds[order[k]];
+		const char *opts[] = { "rbind", "rprivate", b->readonly ? "ro" : "rw" };
+		write_mount(w, b->destination, "bind", b->source, opts, ARRAY_SIZE(opts));
+	}
+	return 0;
+}
+
 int spec_write_mounts(struct json_writer *w, const struct container_spec *s, struct ecs_err *err)
 {
 	const struct td_linux_parameters *l = lp(s);
@@ -211,6 +239,8 @@ int spec_write_mounts(struct json_writer *w, const struct container_spec *s, str
 	for (size_t k = 0; k < n; k++)
 		if ((r = write_tmpfs(w, &l->tmpfs.items[order[k]], order[k], err)) < 0)
 			return r;
+	if ((r = write_binds(w, s, err)) < 0)
+		return r;
 	json_w_array_end(w);
 	return 0;
 }

@@ -23,6 +23,13 @@ enum spec_net {
 	SPEC_NET_PATH,  /* join netns_path (bridge/awsvpc, later issues) */
 };
 
+/* A bind mount of a host path (a task volume) into the container. */
+struct spec_bind {
+	const char *source;            /* absolute host path */
+	const char *destination;       /* absolute container path */
+	bool readonly;
+};
+
 struct container_spec {
 	const char *rootfs;            /* absolute path of the mounted rootfs */
 	char **args;                   /* NULL-terminated, at least one */
@@ -44,6 +51,8 @@ struct container_spec {
 	const struct td_container *td; /* linuxParameters, ulimits, privileged, readonlyRootFilesystem,
 					* dockerLabels (annotations), dockerSecurityOptions,
 					* systemControls, pseudoTerminal... */
+	const struct spec_bind *binds; /* volumes (mountPoints, volumesFrom) */
+	size_t n_binds;
 	const char *task_arn;          /* annotations com.amazonaws.ecs.task-arn etc. */
 	const char *container_name;
 };

@@ -335,6 +335,33 @@ static void test_tmpfs(void **state)
 	gen_fails(&s, "tmpfs[2].containerPath");
 }
 
+/* Volumes become rbind mounts, parents before children, read-only when
+ * asked; a relative path is refused. */
+static void test_binds(void **state)
+{
+	_cleanup_(taskdef_freep) struct taskdef *td = parse_td("{\"name\":\"web\",\"image\":\"i\"}");
+	struct spec_bind binds[] = {
+		{ .source = "/var/lib/x/logs", .destination = "/data/logs", .readonly = false },
+		{ .source = "/var/lib/x/data", .destination = "/data", .readonly = true },
+	};
+	struct container_spec s;
+	base_spec(&s, td);
+	s.binds = binds;
+	s.n_binds = 2;
+	_cleanup_(json_doc_freep) struct json_doc *doc = gen(&s);
+	const json_node *r = json_root(doc);
+	const json_node *m = find_mount(r, "/data");
+	assert_string_equal(json_string(json_get(m, "type")), "bind");
+	assert_string_equal(json_string(json_get(m, "source")), "/var/lib/x/data");
+	assert_strv(json_get(m, "options"), (const char *const[]){ "rbind", "rprivate", "ro" }, 3);
+	assert_strv(json_get(find_mount(r, "/data/logs"), "options"),
+		    (const char *const[]){ "rbind", "rprivate", "rw" }, 3);
+	assert_true(mount_index(r, "/data") < mount_index(r, "/data/logs"));
+
+	binds[1].destination = "data";
+	gen_fails(&s, "paths must be absolute");
+}
+
 static void test_shm_size(void **state)
 {
 	_cleanup_(taskdef_freep) struct taskdef *td = parse_td(
@@ -592,6 +619,7 @@ int main(void)
 		cmocka_unit_test(test_networks),
 		cmocka_unit_test(test_security_options),
 		cmocka_unit_test(test_swap),
+		cmocka_unit_test(test_binds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
