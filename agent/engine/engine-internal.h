@@ -106,6 +106,9 @@ int admit_requirements(const struct taskdef *td, int64_t *cpu, int64_t *mem, cha
  * refusal a reason such as "RESOURCE:MEMORY (needs 512 MiB, 256 free)". */
 bool admit_fits(struct engine *e, const struct etask *t, char **reason);
 
+/* features.c: the first member this agent cannot honour, as a reason. */
+bool features_unsupported(const struct taskdef *td, char *why, size_t size);
+
 /* overrides.c: apply a TaskOverride JSON to a definition. */
 int overrides_apply(struct taskdef *td, const char *json, struct ecs_err *err);
 

@@ -78,8 +78,13 @@ void etask_start(struct etask *t)
 	}
 	if (t->st.step == TASK_STEP_NEW) {
 		const char *refusal = network_refusal(t->td);
+		char why_feature[256];
 		if (refusal) {
 			etask_fail(t, refusal);
+			return;
+		}
+		if (features_unsupported(t->td, why_feature, sizeof(why_feature))) {
+			etask_fail(t, why_feature);
 			return;
 		}
 		free(t->st.host_ports);
