@@ -146,11 +146,10 @@ void ectr_poll_records(struct ectr *c)
 		return;
 	struct shim_exit x;
 	struct shim_started s;
-	if (shim_read_exit(c->dir, &x, NULL) == 0) {
-		apply_exit(c, &x);
-		etask_update(c->task);
-		return;
-	}
+	bool changed = false;
+	/* `started` first: when both records are found at once (after a
+	 * restart, or a container that exits at once) the start time and pid
+	 * are still recorded. */
 	if (sc->status != ST_RUNNING && shim_read_started(c->dir, &s, NULL) == 0) {
 		c->start_timer = sd_event_source_disable_unref(c->start_timer);
 		sc->status = ST_RUNNING;
@@ -158,8 +157,14 @@ void ectr_poll_records(struct ectr *c)
 		sc->container_pid = s.pid;
 		log_info("Task %s container %s: running (pid %d)", etask_name(c->task), sc->name,
 			 (int)s.pid);
-		etask_update(c->task);
+		changed = true;
 	}
+	if (shim_read_exit(c->dir, &x, NULL) == 0) {
+		apply_exit(c, &x);
+		changed = true;
+	}
+	if (changed)
+		etask_update(c->task);
 }
 
 static int on_inotify(sd_event_source *s, const struct inotify_event *ev, void *ud)

@@ -20,12 +20,21 @@
 #include "log.h"
 #include "runtime/shim-client.h"
 
+static void kill_shim(pid_t pid, const char *state_dir, void *ud)
+{
+	log_info("Sweep: killing shim %d of %s that no container owns", (int)pid, state_dir);
+	kill(pid, SIGKILL);
+}
+
 /* A container found half-prepared or with a shim that never came up: undo
- * what may exist so it can be prepared again from scratch. */
+ * what may exist so it can be prepared again from scratch. A shim forked
+ * just before the previous agent died may not have written shim.pid yet:
+ * it is found by its command line. */
 static void roll_back(struct ectr *c)
 {
 	struct engine *e = c->task->engine;
 	struct state_container *sc = ectr_st(c);
+	shim_find(c->dir, kill_shim, NULL);
 	runtime_kill(&e->p.runtime, sc->runtime_id, SIGKILL, NULL);
 	runtime_delete(&e->p.runtime, sc->runtime_id, NULL);
 	rootfs_remove(c->dir, NULL);
@@ -281,8 +290,23 @@ static void sweep_dirs_and_cgroups(struct engine *e)
 	free(names);
 }
 
+/* Shims of containers that are not running any more (the task is gone, or
+ * the container is recorded as done) are killed. */
+static void sweep_shim(pid_t pid, const char *state_dir, void *ud)
+{
+	struct engine *e = ud;
+	for (struct etask *t = e->tasks; t; t = t->next)
+		for (size_t i = 0; t->st.step < TASK_STEP_CLEANED && i < t->st.n_containers; i++)
+			if (strcmp(t->ctrs[i].dir, state_dir) == 0 &&
+			    t->st.containers[i].step >= CTR_STEP_SPAWNING &&
+			    t->st.containers[i].step < CTR_STEP_DONE)
+				return;
+	kill_shim(pid, state_dir, NULL);
+}
+
 void recover_sweep(struct engine *e)
 {
+	shim_find(e->tasks_dir, sweep_shim, e);
 	sweep_runtime(e);
 	sweep_mounts(e);
 	sweep_dirs_and_cgroups(e);

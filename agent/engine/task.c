@@ -199,7 +199,10 @@ void etask_update(struct etask *t)
 		etask_stop(t, ECSAGENT__STOP_CODE__ESSENTIAL_CONTAINER_EXITED, why);
 		return;
 	}
-	if (running == n && t->st.known_status != ST_RUNNING) {
+	/* Running once no container is pending any more: a non-essential
+	 * container may already have exited (even before its `started` record
+	 * was read, e.g. both were found after a restart). */
+	if (running > 0 && running + stopped == n && t->st.known_status != ST_RUNNING) {
 		t->st.known_status = ST_RUNNING;
 		t->st.started_ms = engine_now_ms();
 		log_info("Task %s: running", etask_name(t));

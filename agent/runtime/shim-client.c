@@ -7,6 +7,8 @@
 #define _GNU_SOURCE
 #include "shim-client.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -279,14 +281,14 @@ int shim_read_pid(const char *state_dir, pid_t *out, struct ecs_err *err)
 	return r < 0 ? (err_wrap(err, "%s", state_dir), r) : 0;
 }
 
-bool shim_alive(pid_t pid, const char *state_dir)
+/* The --state-dir of the ecs-agent-shim running as `pid` into `out`
+ * (size bytes); false when `pid` is not a live shim. */
+static bool shim_state_dir(pid_t pid, char *out, size_t size)
 {
 	char path[64];
 	_cleanup_free_ char *buf = NULL;
 	size_t len;
 
-	if (pid <= 0 || !state_dir)
-		return false;
 	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
 	/* A zombie's cmdline is empty: it counts as gone. */
 	if (file_read_all(path, 256 * 1024, &buf, &len, NULL) < 0 || len == 0)
@@ -298,14 +300,46 @@ bool shim_alive(pid_t pid, const char *state_dir)
 	base = base ? base + 1 : arg0;
 	if (strcmp(base, SHIM_PROGRAM) != 0)
 		return false;
-	size_t dl = strlen(state_dir);
 	for (const char *a = buf + strlen(buf) + 1; a < buf + len; a += strlen(a) + 1) {
-		if (strcmp(a, "--state-dir") == 0) {
-			const char *v = a + strlen(a) + 1;
-			return v < buf + len && strcmp(v, state_dir) == 0;
-		}
-		if (strncmp(a, "--state-dir=", 12) == 0)
-			return strncmp(a + 12, state_dir, dl) == 0 && a[12 + dl] == '\0';
+		const char *v = NULL;
+		if (strcmp(a, "--state-dir") == 0)
+			v = a + strlen(a) + 1;
+		else if (strncmp(a, "--state-dir=", 12) == 0)
+			v = a + 12;
+		if (v)
+			return v < buf + len && (size_t)snprintf(out, size, "%s", v) < size;
 	}
 	return false;
+}
+
+bool shim_alive(pid_t pid, const char *state_dir)
+{
+	char dir[PATH_MAX];
+	if (pid <= 0 || !state_dir)
+		return false;
+	return shim_state_dir(pid, dir, sizeof(dir)) && strcmp(dir, state_dir) == 0;
+}
+
+int shim_find(const char *prefix, void (*fn)(pid_t pid, const char *state_dir, void *ud),
+	      void *ud)
+{
+	DIR *d = opendir("/proc");
+	if (!d)
+		return -errno;
+	size_t pl = strlen(prefix);
+	struct dirent *de;
+	int n = 0;
+	while ((de = readdir(d))) {
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+		char dir[PATH_MAX];
+		if (*end || pid <= 0 || !shim_state_dir((pid_t)pid, dir, sizeof(dir)))
+			continue;
+		if (strncmp(dir, prefix, pl) != 0 || (dir[pl] != '\0' && dir[pl] != '/'))
+			continue;
+		fn((pid_t)pid, dir, ud);
+		n++;
+	}
+	closedir(d);
+	return n;
 }

@@ -82,3 +82,7 @@ int shim_read_pid(const char *state_dir, pid_t *out, struct ecs_err *err);
 /* Whether `pid` is alive and is an ecs-agent-shim (by /proc/PID/cmdline)
  * for this state dir. */
 bool shim_alive(pid_t pid, const char *state_dir);
+/* Call fn for every live ecs-agent-shim whose state dir is `prefix` or lies
+ * below it (found through /proc). Returns how many, or -errno. */
+int shim_find(const char *prefix, void (*fn)(pid_t pid, const char *state_dir, void *ud),
+	      void *ud);

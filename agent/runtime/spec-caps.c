@@ -64,6 +64,20 @@ uint64_t spec_caps_default(void)
 
 /* Capabilities newer than the kernel would be refused or ignored by the
  * runtime, so "all" means all the kernel has. */
+/* The agent's own bounding set: a container can never hold more, and
+ * asking the runtime for a capability outside it fails the start (seen on
+ * hosts, and nested containers, that drop CAP_SYS_RESOURCE). */
+static uint64_t bounding_set(void)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/status", "re");
+	char line[256];
+	unsigned long long v;
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapBnd: %llx", &v) == 1)
+			return (uint64_t)v;
+	return UINT64_MAX;
+}
+
 uint64_t spec_caps_all(void)
 {
 	int last = CAP_COUNT - 1;
@@ -71,7 +85,8 @@ uint64_t spec_caps_all(void)
 	int k;
 	if (f && fscanf(f, "%d", &k) == 1 && k >= 0 && k < last)
 		last = k;
-	return last >= 63 ? UINT64_MAX : BIT(last + 1) - 1;
+	uint64_t all = last >= 63 ? UINT64_MAX : BIT(last + 1) - 1;
+	return all & bounding_set();
 }
 
 static bool is_all(const char *name)

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -963,6 +964,47 @@ static void test_alive(void **state)
 	assert_false(shim_alive(pid, "/s/c1"));
 }
 
+/* shim_find: shims are found by their command line, under a prefix, even
+ * before they write shim.pid (a process stands in for one here). */
+struct found {
+	pid_t pids[4];
+	int n;
+};
+
+static void on_found(pid_t pid, const char *dir, void *ud)
+{
+	struct found *f = ud;
+	if (f->n < 4)
+		f->pids[f->n++] = pid;
+	assert_string_equal(dir, "/tmp/ecs-find-test/tasks/t1/web");
+}
+
+static void test_find(void **state)
+{
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		/* "; :" keeps sh from exec'ing sleep, so the name stays. */
+		execl("/bin/sh", "ecs-agent-shim", "-c", "sleep 30; :", "--state-dir",
+		      "/tmp/ecs-find-test/tasks/t1/web", (char *)NULL);
+		_exit(127);
+	}
+	struct found f = { 0 };
+	for (int i = 0; i < 100 && f.n == 0; i++) {
+		usleep(10000);
+		shim_find("/tmp/ecs-find-test/tasks", on_found, &f);
+	}
+	assert_int_equal(f.n, 1);
+	assert_int_equal(f.pids[0], pid);
+	assert_true(shim_alive(pid, "/tmp/ecs-find-test/tasks/t1/web"));
+	/* A prefix must end at a path component. */
+	struct found g = { 0 };
+	shim_find("/tmp/ecs-find-test/task", on_found, &g);
+	assert_int_equal(g.n, 0);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -988,6 +1030,7 @@ int main(void)
 		cmocka_unit_test(test_error_line),
 		cmocka_unit_test_setup_teardown(test_spawn_args, setup_tmp, teardown_tmp),
 		cmocka_unit_test(test_alive),
+		cmocka_unit_test(test_find),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
