@@ -34,6 +34,7 @@ struct agent_config_full {
 	char *runtime_binary; /* NULL when ECS_RUNTIME_PATH is unset and PATH has none */
 	char *shim_binary;
 	char *init_binary;
+	char *image_binary;
 };
 
 static struct agent_config_full *full_of(const struct agent_config *c)
@@ -79,6 +80,7 @@ static const struct config_key keys[] = {
 	{ .name = "ECS_RUNTIME_PATH", .type = CONFIG_STRING, .offset = OFF(runtime_path) },
 	{ .name = "ECS_SHIM_PATH", .type = CONFIG_STRING, .offset = OFF(shim_path) },
 	{ .name = "ECS_INIT_PATH", .type = CONFIG_STRING, .offset = OFF(init_path) },
+	{ .name = "ECS_IMAGE_HELPER_PATH", .type = CONFIG_STRING, .offset = OFF(image_helper_path) },
 	{ .name = "ECS_CGROUP_PARENT", .type = CONFIG_STRING, .offset = OFF(cgroup_parent),
 	  .def = "/ecs" },
 	{ .name = "ECS_INSTANCE_IDENTITY", .type = CONFIG_STRING, .offset = OFF(instance_identity) },
@@ -179,6 +181,7 @@ static int resolve_binaries(struct agent_config_full *f, struct ecs_err *err)
 		oom = true;
 	f->shim_binary = resolve_helper(f->pub.shim_path, "ecs-agent-shim", &oom);
 	f->init_binary = resolve_helper(f->pub.init_path, "ecs-agent-init", &oom);
+	f->image_binary = resolve_helper(f->pub.image_helper_path, "ecs-agent-image", &oom);
 	if (oom)
 		return err_set(err, ENOMEM, "out of memory");
 	return 0;
@@ -249,6 +252,7 @@ void agent_config_free(struct agent_config *c)
 	free(f->runtime_binary);
 	free(f->shim_binary);
 	free(f->init_binary);
+	free(f->image_binary);
 	free(f);
 }
 
@@ -349,6 +353,8 @@ int agent_config_check_runnable(const struct agent_config *c, struct ecs_err *er
 			agent_config_runtime_name(c));
 	check_binary("shim", "ECS_SHIM_PATH", c->shim_path, f->shim_binary, &p);
 	check_binary("init", "ECS_INIT_PATH", c->init_path, f->init_binary, &p);
+	check_binary("image helper", "ECS_IMAGE_HELPER_PATH", c->image_helper_path, f->image_binary,
+		     &p);
 
 	_cleanup_free_ char *text = p.text;
 	if (p.oom)
@@ -376,4 +382,9 @@ const char *agent_config_shim_binary(const struct agent_config *c)
 const char *agent_config_init_binary(const struct agent_config *c)
 {
 	return full_of(c)->init_binary;
+}
+
+const char *agent_config_image_binary(const struct agent_config *c)
+{
+	return full_of(c)->image_binary;
 }

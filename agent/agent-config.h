@@ -40,6 +40,7 @@ struct agent_config {
 	char *runtime_path;                  /* ECS_RUNTIME_PATH: binary; unset = search PATH for the runtime's name */
 	char *shim_path;                     /* ECS_SHIM_PATH: unset = ecs-agent-shim next to the agent binary, else PKGLIBEXECDIR */
 	char *init_path;                     /* ECS_INIT_PATH: static init for initProcessEnabled; unset = ecs-agent-init next to the agent, else PKGLIBEXECDIR */
+	char *image_helper_path;             /* ECS_IMAGE_HELPER_PATH: ecs-agent-image, which resolves and unpacks images; unset = next to the agent, else PKGLIBEXECDIR */
 	char *cgroup_parent;                 /* ECS_CGROUP_PARENT, "/ecs": task cgroups are <parent>/<task id> */
 	char *instance_identity;             /* ECS_INSTANCE_IDENTITY: unset = /etc/machine-id */
 	bool enable_task_cpu_mem_limit;      /* ECS_ENABLE_TASK_CPU_MEM_LIMIT, true */
@@ -79,3 +80,5 @@ const char *agent_config_runtime_binary(const struct agent_config *c);
 const char *agent_config_runtime_name(const struct agent_config *c); /* "runc" / "crun" */
 const char *agent_config_shim_binary(const struct agent_config *c);
 const char *agent_config_init_binary(const struct agent_config *c);
+/* ecs-agent-image: next to the agent binary, else PKGLIBEXECDIR. */
+const char *agent_config_image_binary(const struct agent_config *c);

@@ -114,6 +114,7 @@ int cmd_check_config(int argc, char **argv)
 	printf("# runtime %s: %s\n", agent_config_runtime_name(c), runtime ? runtime : "(not found)");
 	printf("# shim: %s\n", agent_config_shim_binary(c));
 	printf("# init: %s\n", agent_config_init_binary(c));
+	printf("# image helper: %s\n", agent_config_image_binary(c));
 	fflush(stdout);
 
 	r = agent_config_check_runnable(c, &err);

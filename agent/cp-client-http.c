@@ -268,7 +268,10 @@ int cp_http_init(struct cp_client *c, struct ecs_err *err)
 		curl_global_cleanup();
 		return err_set(err, ENOMEM, "creating a curl multi handle failed");
 	}
-	int r = sd_event_add_time_relative(c->event, &c->curl_timer, CLOCK_MONOTONIC, 0, 0,
+	/* Accuracy 1 us: sd-event's default (0) means 250 ms, which would hold
+	 * every new request - a state report right after a container started -
+	 * for up to a quarter of a second. */
+	int r = sd_event_add_time_relative(c->event, &c->curl_timer, CLOCK_MONOTONIC, 0, 1,
 					   on_curl_timer, c);
 	if (r < 0)
 		return err_set_errno(err, -r, "adding the HTTP timer");

@@ -377,7 +377,8 @@ int cp_client_new(sd_event *event, struct state *state, const struct cp_client_p
 		r = backoff_init(&s->backoff, CP_BACKOFF_MIN_USEC, c->max_backoff_usec, 2.0, 1.0, err);
 		if (r < 0)
 			return r;
-		r = sd_event_add_time_relative(event, &s->timer, CLOCK_MONOTONIC, 0, 0,
+		/* 1 us accuracy: the default 250 ms would delay every kick. */
+		r = sd_event_add_time_relative(event, &s->timer, CLOCK_MONOTONIC, 0, 1,
 					       on_stream_timer, s);
 		if (r < 0)
 			return err_set_errno(err, -r, "adding the %s timer", names[i]);

@@ -218,6 +218,7 @@ static int setup(struct daemon *d, struct ecs_err *err)
 			     .root = d->runtime_root },
 		.shim_binary = agent_config_shim_binary(cfg),
 		.init_binary = agent_config_init_binary(cfg),
+		.image_helper = agent_config_image_binary(cfg),
 		.cpu_units = sysconf(_SC_NPROCESSORS_ONLN) * 1024,
 		.memory_mib = host_memory_mib() - cfg->reserved_memory_mib,
 	};

@@ -4,8 +4,7 @@
 # Makefile.am right after this one) adds its sources with
 # `agent_libagent_a_SOURCES +=`.
 noinst_LIBRARIES += agent/libagent.a
-AGENT_CFLAGS = -I$(top_srcdir)/agent $(CURL_CFLAGS) $(SQLITE_CFLAGS) $(LIBCGROUP_CFLAGS) \
-	$(LIBARCHIVE_CFLAGS) $(LIBCRYPTO_CFLAGS)
+AGENT_CFLAGS = -I$(top_srcdir)/agent $(CURL_CFLAGS) $(SQLITE_CFLAGS) $(LIBCGROUP_CFLAGS)
 agent_libagent_a_CFLAGS = $(AM_CFLAGS) $(AGENT_CFLAGS) \
 	-DPKGLIBEXECDIR='"$(pkglibexecdir)"'
 agent_libagent_a_SOURCES = \
@@ -14,8 +13,7 @@ agent_libagent_a_SOURCES = \
 	agent/fsutil.c agent/fsutil.h
 
 # Link line for anything using the agent library.
-AGENT_LIBS = agent/libagent.a $(ECS_LIBS) $(CURL_LIBS) $(SQLITE_LIBS) $(LIBCGROUP_LIBS) \
-	$(LIBARCHIVE_LIBS) $(LIBCRYPTO_LIBS)
+AGENT_LIBS = agent/libagent.a $(ECS_LIBS) $(CURL_LIBS) $(SQLITE_LIBS) $(LIBCGROUP_LIBS)
 
 bin_PROGRAMS += agent/ecs-agent
 agent_ecs_agent_SOURCES = \

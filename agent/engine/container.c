@@ -81,7 +81,7 @@ static void arm_kill_timer(struct ectr *c, uint64_t after)
 	uint64_t now = 0;
 	sd_event_now(ev, CLOCK_MONOTONIC, &now);
 	c->kill_timer = sd_event_source_disable_unref(c->kill_timer);
-	if (sd_event_add_time(ev, &c->kill_timer, CLOCK_MONOTONIC, now + after, 0, on_kill_timer,
+	if (sd_event_add_time(ev, &c->kill_timer, CLOCK_MONOTONIC, now + after, 1000, on_kill_timer,
 			      c) < 0)
 		log_error("Task %s container %s: cannot arm the stop timer",
 			  etask_name(c->task), ectr_st(c)->name);

@@ -44,6 +44,7 @@ struct engine_params {
 	struct runtime runtime;      /* binary, name, root */
 	const char *shim_binary;
 	const char *init_binary;
+	const char *image_helper;     /* ecs-agent-image */
 	int64_t cpu_units;           /* host total: cores x 1024 */
 	int64_t memory_mib;          /* host total minus ECS_RESERVED_MEMORY */
 };

@@ -221,8 +221,13 @@ static int on_cleanup(sd_event_source *s, uint64_t usec, void *ud)
 void etask_schedule_cleanup(struct etask *t)
 {
 	struct engine *e = t->engine;
-	if (!t->st.cleanup_at_ms) {
-		t->st.cleanup_at_ms = engine_now_ms() + (int64_t)(e->p.cfg->task_cleanup_wait / 1000);
+	/* From the stop time and the current setting, so a restart with a
+	 * changed ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION applies it to tasks
+	 * already waiting. */
+	int64_t since = t->st.stopped_ms ? t->st.stopped_ms : engine_now_ms();
+	int64_t at = since + (int64_t)(e->p.cfg->task_cleanup_wait / 1000);
+	if (t->st.cleanup_at_ms != at) {
+		t->st.cleanup_at_ms = at;
 		etask_save(t);
 	}
 	int64_t left_ms = t->st.cleanup_at_ms - engine_now_ms();

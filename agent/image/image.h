@@ -7,6 +7,12 @@
  * the index must hold exactly one manifest). Registry pulls come later
  * (issue 5) behind the same image_resolve().
  *
+ * Resolving and unpacking run in a helper process, ecs-agent-image, which
+ * alone links libarchive and libcrypto: untrusted archives and manifests are
+ * never parsed inside the daemon, and the daemon does not carry those
+ * libraries (a few MiB of its RSS). image_resolve() runs the helper;
+ * image_resolve_local() is the work itself (the helper and the tests).
+ *
  * Layers are unpacked once (libarchive; gzip, zstd and plain tar), keyed by
  * their diff ID, under DATADIR/layers/sha256/<hex>/ and shared by every
  * image and container; an unpack goes to a temporary directory renamed into
@@ -42,7 +48,18 @@ bool image_ref_supported(const char *ref);
  * any layer not yet in DATADIR/layers. -ENOENT: no such layout/tag;
  * -ENOTSUP: unsupported reference or media type; -EINVAL: malformed layout
  * or digest mismatch (the message says which blob). */
-int image_resolve(const char *datadir, const char *ref, struct image *out, struct ecs_err *err);
+int image_resolve_local(const char *datadir, const char *ref, struct image *out,
+			struct ecs_err *err);
+/* The same through the helper program `helper` (ecs-agent-image): errors
+ * keep their code and message. */
+int image_resolve(const char *helper, const char *datadir, const char *ref, struct image *out,
+		  struct ecs_err *err);
+
+/* The helper's output for `img` (JSON, malloc'd), and its parser: the
+ * protocol between ecs-agent-image and image_resolve(). An error travels as
+ * {"error":{"code":ERRNO,"message":TEXT}}. */
+char *image_to_json(const struct image *img, struct ecs_err *err);
+int image_from_json(const char *json, size_t len, struct image *out, struct ecs_err *err);
 
 /* Mount the container's root filesystem at DIR/rootfs as an overlay of the
  * image layers with DIR/upper and DIR/work (created as needed). Already

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * image_resolve() for OCI image layouts (image-spec 1.0 "image-layout"):
+ * image_resolve_local() for OCI image layouts (image-spec 1.0 "image-layout"):
  * oci-layout, index.json, blobs/sha256/<hex>. Follows the index (and a
  * nested index, picking linux on the host architecture) to a manifest, reads
  * its config and makes sure every layer is unpacked in the layer store.
@@ -38,20 +38,6 @@
 #define HOST_ARCH "unknown"
 #endif
 
-void image_clear(struct image *img)
-{
-	if (!img)
-		return;
-	free(img->reference);
-	free(img->digest);
-	oci_strv_free(img->entrypoint);
-	oci_strv_free(img->cmd);
-	oci_strv_free(img->env);
-	free(img->working_dir);
-	free(img->user);
-	oci_strv_free(img->layer_dirs);
-	*img = (struct image){ 0 };
-}
 
 /* Read a whole small file below the layout directory. */
 static int read_small(int dirfd, const char *name, size_t max, char **buf, size_t *len,
@@ -295,7 +281,8 @@ static int unpack_layers(const char *datadir, int layout_fd, const struct oci_ma
 	return 0;
 }
 
-int image_resolve(const char *datadir, const char *ref, struct image *out, struct ecs_err *err)
+int image_resolve_local(const char *datadir, const char *ref, struct image *out,
+			struct ecs_err *err)
 {
 	_cleanup_free_ char *path = NULL, *tag = NULL, *buf = NULL;
 	struct oci_index idx = { 0 };

@@ -44,15 +44,6 @@ enum oci_kind oci_media_kind(const char *media_type)
 	return OCI_UNKNOWN;
 }
 
-void oci_strv_free(char **v)
-{
-	if (!v)
-		return;
-	for (char **p = v; *p; p++)
-		free(*p);
-	free(v);
-}
-
 void oci_desc_clear(struct oci_desc *d)
 {
 	free(d->media_type);

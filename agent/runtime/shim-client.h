@@ -6,18 +6,18 @@
  *
  * The shim is one process per container, in the manner of conmon. The agent
  * forks and execs it; the shim calls setsid(), makes itself a child
- * subreaper, runs `RUNTIME create` with pipes as the container's stdout and
- * stderr, then `RUNTIME start`, and stays until the container's init exits.
+ * subreaper, runs `RUNTIME run --detach` with pipes as the container's
+ * stdout and stderr, and stays until the container's init exits.
  * It outlives an agent restart. Everything it has to tell is written
  * atomically (write to a temporary file, fsync, rename) into its state
  * directory:
  *
  *   shim.pid   the shim's pid, first thing after start
- *   started    after `start` succeeded: pid=N and started_ms=T lines
+ *   started    after `run` succeeded: pid=N and started_ms=T lines
  *   exit       when the container is gone or could not start:
  *              exit_code=N (128+signal for a signal death), signal=S
  *              (0 if none), oom_killed=0|1, finished_ms=T, and error=TEXT
- *              when create/start failed (exit_code is then -1)
+ *              when the runtime could not start it (exit_code is then -1)
  *
  * After writing `exit` the shim runs `RUNTIME delete --force` and exits.
  * The agent watches the directory with inotify; on a restart it reads the

@@ -367,13 +367,17 @@ class AgentHost:
                 if stream is None or e["stream"] == stream]
 
     # ---- leaks ----
+    def runtime(self):
+        """The OCI runtime the agent is configured with (runc or crun)."""
+        return self.config_values().get("ECS_RUNTIME") or "runc"
+
     def runc_root(self):
-        return self.datadir / "runtime" / "runc"
+        return self.datadir / "runtime" / self.runtime()
 
     def runc_containers(self):
         if not self.runc_root().exists():
             return []
-        r = _run("runc", "--root", self.runc_root(), "list", "-q", check=False)
+        r = _run(self.runtime(), "--root", self.runc_root(), "list", "-q", check=False)
         return [line for line in r.stdout.split() if line]
 
     def mounts(self):
@@ -455,9 +459,10 @@ class AgentHost:
         if m:
             problems.append(f"sanitizer report in the agent log: {m.group(0)}\n{self.log_tail(80)}")
         for cid in self.runc_containers():
-            attempt(_run, "runc", "--root", self.runc_root(), "kill", cid, "KILL", check=False)
+            attempt(_run, self.runtime(), "--root", self.runc_root(), "kill", cid, "KILL", check=False)
         for cid in self.runc_containers():
-            attempt(_run, "runc", "--root", self.runc_root(), "delete", "--force", cid, check=False)
+            attempt(_run, self.runtime(), "--root", self.runc_root(), "delete", "--force", cid,
+                    check=False)
         for pid in self.shim_pids():
             attempt(os.kill, pid, signal.SIGKILL)
         if self.netns:

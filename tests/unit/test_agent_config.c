@@ -374,8 +374,9 @@ static void test_check_runnable(void **state)
 		 "ECS_CGROUP_PARENT=ecs\n"
 		 "ECS_RUNTIME_PATH=%s/missing-runc\n"
 		 "ECS_SHIM_PATH=%s\n"
-		 "ECS_INIT_PATH=%s\n",
-		 f->dir, f->plain, f->dir);
+		 "ECS_INIT_PATH=%s\n"
+		 "ECS_IMAGE_HELPER_PATH=%s/missing-image\n",
+		 f->dir, f->plain, f->dir, f->dir);
 	write_file(f->conf, text, 0644);
 	struct agent_config *c = load_ok(f->conf, true);
 	assert_int_equal(agent_config_check_runnable(c, &err), -EINVAL);
@@ -385,6 +386,7 @@ static void test_check_runnable(void **state)
 		"ECS_CGROUP_PARENT \"ecs\" is not an absolute path",
 		"missing-runc: not found",
 		"plain: not an executable file",
+		"missing-image: not found",
 		"; ",
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(expect); i++)
@@ -408,8 +410,8 @@ static void test_check_runnable(void **state)
 	for (size_t i = 0; i < ARRAY_SIZE(urls); i++) {
 		snprintf(text, sizeof(text),
 			 "ECS_CONTROLPLANE_URL=%s\nECS_DATADIR=%s\nECS_RUNTIME_PATH=%s\n"
-			 "ECS_SHIM_PATH=%s\nECS_INIT_PATH=%s\n",
-			 urls[i].url, f->dir, f->exe, f->exe, f->exe);
+			 "ECS_SHIM_PATH=%s\nECS_INIT_PATH=%s\nECS_IMAGE_HELPER_PATH=%s\n",
+			 urls[i].url, f->dir, f->exe, f->exe, f->exe, f->exe);
 		write_file(f->conf, text, 0644);
 		c = load_ok(f->conf, true);
 		int r = agent_config_check_runnable(c, &err);
@@ -440,8 +442,8 @@ static void test_runtime_path_search(void **state)
 	setenv("PATH", path, 1);
 	snprintf(text, sizeof(text),
 		 "ECS_RUNTIME=crun\nECS_CONTROLPLANE_URL=http://h\nECS_DATADIR=/d\n"
-		 "ECS_SHIM_PATH=%s\nECS_INIT_PATH=%s\n",
-		 f->exe, f->exe);
+		 "ECS_SHIM_PATH=%s\nECS_INIT_PATH=%s\nECS_IMAGE_HELPER_PATH=%s\n",
+		 f->exe, f->exe, f->exe);
 	write_file(f->conf, text, 0644);
 	struct agent_config *c = load_ok(f->conf, true);
 	assert_string_equal(agent_config_runtime_binary(c), crun);
@@ -594,8 +596,9 @@ static void test_cmd_check_config(void **state)
 
 	snprintf(text, sizeof(text),
 		 "ECS_CONTROLPLANE_URL=http://127.0.0.1:1\nECS_DATADIR=%s\n"
-		 "ECS_RUNTIME_PATH=%s\nECS_SHIM_PATH=%s\nECS_INIT_PATH=%s\n",
-		 f->dir, f->exe, f->exe, f->exe);
+		 "ECS_RUNTIME_PATH=%s\nECS_SHIM_PATH=%s\nECS_INIT_PATH=%s\n"
+		 "ECS_IMAGE_HELPER_PATH=%s\n",
+		 f->dir, f->exe, f->exe, f->exe, f->exe);
 	write_file(f->conf, text, 0644);
 	assert_int_equal(run_check_config(f, argv, 3, &out, &errs), 0);
 	char expect[256];

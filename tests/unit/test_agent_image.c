@@ -141,7 +141,7 @@ static void test_ref_parse(void **state)
 	assert_true(image_ref_supported("oci-layout:/x"));
 	assert_false(image_ref_supported("docker.io/library/busybox"));
 	struct image img;
-	assert_int_equal(image_resolve("/nonexistent", "busybox", &img, NULL), -ENOTSUP);
+	assert_int_equal(image_resolve_local("/nonexistent", "busybox", &img, NULL), -ENOTSUP);
 }
 
 static void test_resolve_busybox(void **state)
@@ -150,7 +150,7 @@ static void test_resolve_busybox(void **state)
 	_cleanup_free_ char *data = new_dir("data-busybox");
 	struct image img;
 	struct ecs_err err = { 0 };
-	int r = image_resolve(data, busybox_ref, &img, &err);
+	int r = image_resolve_local(data, busybox_ref, &img, &err);
 	assert_int_equal(r, 0);
 	assert_string_equal(img.reference, busybox_ref);
 	assert_memory_equal(img.digest, "sha256:", 7);
@@ -199,7 +199,7 @@ static void test_second_resolve_reuses(void **state)
 	_cleanup_free_ char *data = new_dir("data-reuse");
 	struct image a, b;
 	struct ecs_err err = { 0 };
-	assert_int_equal(image_resolve(data, busybox_ref, &a, &err), 0);
+	assert_int_equal(image_resolve_local(data, busybox_ref, &a, &err), 0);
 	/* A marker planted in the unpacked layer survives: no second unpack. */
 	_cleanup_free_ char *marker = xasprintf("%s/marker", a.layer_dirs[0]);
 	int fd = open(marker, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
@@ -208,7 +208,7 @@ static void test_second_resolve_reuses(void **state)
 	/* A stale unpack from a crash is swept. */
 	_cleanup_free_ char *stale = xasprintf("%s/layers/tmp-crashed/bin", data);
 	assert_int_equal(fs_mkdir_p(stale, 0755, NULL), 0);
-	assert_int_equal(image_resolve(data, busybox_ref, &b, &err), 0);
+	assert_int_equal(image_resolve_local(data, busybox_ref, &b, &err), 0);
 	assert_string_equal(a.layer_dirs[0], b.layer_dirs[0]);
 	assert_string_equal(a.digest, b.digest);
 	assert_true(exists("%s", marker));
@@ -229,7 +229,7 @@ static void test_tags(void **state)
 	struct image img;
 	struct ecs_err err = { 0 };
 
-	assert_int_equal(image_resolve(data, ref2, &img, &err), 0);
+	assert_int_equal(image_resolve_local(data, ref2, &img, &err), 0);
 	assert_string_equal(img.entrypoint[0], "/bin/echo");
 	assert_string_equal(img.entrypoint[1], "hi");
 	assert_null(img.entrypoint[2]);
@@ -239,22 +239,22 @@ static void test_tags(void **state)
 	assert_string_equal(img.user, "app:wheel");
 	image_clear(&img);
 
-	assert_int_equal(image_resolve(data, ref1, &img, &err), 0);
+	assert_int_equal(image_resolve_local(data, ref1, &img, &err), 0);
 	assert_string_equal(img.cmd[0], "sh");
 	assert_null(img.user);
 	image_clear(&img);
 
 	_cleanup_free_ char *none = xasprintf("oci-layout:%s/tags", base_dir);
-	assert_int_equal(image_resolve(data, none, &img, &err), -EINVAL);
+	assert_int_equal(image_resolve_local(data, none, &img, &err), -EINVAL);
 	assert_non_null(strstr(err.msg, "TAG"));
 	_cleanup_free_ char *missing = xasprintf("oci-layout:%s/tags:nope:1", base_dir);
-	assert_int_equal(image_resolve(data, missing, &img, &err), -ENOENT);
+	assert_int_equal(image_resolve_local(data, missing, &img, &err), -ENOENT);
 	assert_non_null(strstr(err.msg, "nope:1"));
 	_cleanup_free_ char *nolayout = xasprintf("oci-layout:%s/absent:x", base_dir);
-	assert_int_equal(image_resolve(data, nolayout, &img, &err), -ENOENT);
+	assert_int_equal(image_resolve_local(data, nolayout, &img, &err), -ENOENT);
 	/* Without a tag, a layout holding one image is enough. */
 	_cleanup_free_ char *shared = xasprintf("oci-layout:%s/shared", base_dir);
-	assert_int_equal(image_resolve(data, shared, &img, &err), 0);
+	assert_int_equal(image_resolve_local(data, shared, &img, &err), 0);
 	image_clear(&img);
 }
 
@@ -315,7 +315,7 @@ static void test_digest_mismatch(void **state)
 	largest_blob("bad-layer", hex);
 	corrupt_blob("bad-layer", hex);
 	_cleanup_free_ char *data = new_dir("data-bad-layer");
-	assert_int_equal(image_resolve(data, ref, &img, &err), -EINVAL);
+	assert_int_equal(image_resolve_local(data, ref, &img, &err), -EINVAL);
 	assert_non_null(strstr(err.msg, hex));
 	assert_non_null(strstr(err.msg, "digest"));
 	assert_nothing_unpacked(data);
@@ -323,7 +323,7 @@ static void test_digest_mismatch(void **state)
 	/* A layer that decompresses to something else than its diff ID. */
 	_cleanup_free_ char *ref2 = mkimage("bad-diff", "--tag t:1 --corrupt-diff-id");
 	_cleanup_free_ char *data2 = new_dir("data-bad-diff");
-	assert_int_equal(image_resolve(data2, ref2, &img, &err), -EINVAL);
+	assert_int_equal(image_resolve_local(data2, ref2, &img, &err), -EINVAL);
 	assert_non_null(strstr(err.msg, "diff ID"));
 	assert_nothing_unpacked(data2);
 
@@ -342,7 +342,7 @@ static void test_digest_mismatch(void **state)
 	hex[DIGEST_HEX_LEN] = '\0';
 	corrupt_blob("bad-manifest", hex);
 	_cleanup_free_ char *data3 = new_dir("data-bad-manifest");
-	assert_int_equal(image_resolve(data3, ref3, &img, &err), -EINVAL);
+	assert_int_equal(image_resolve_local(data3, ref3, &img, &err), -EINVAL);
 	assert_non_null(strstr(err.msg, hex));
 }
 
@@ -398,7 +398,7 @@ static int resolve_with_layer(const char *name, const struct entry *entries, siz
 	_cleanup_free_ char *ref = mkimage(name, args);
 	_cleanup_free_ char *dname = xasprintf("data-%s", name);
 	*data_out = new_dir(dname);
-	return image_resolve(*data_out, ref, img, err);
+	return image_resolve_local(*data_out, ref, img, err);
 }
 
 static void assert_only_base_layer(const char *data)
@@ -488,7 +488,7 @@ static void test_whiteouts_and_overlay(void **state)
 	_cleanup_free_ char *data = new_dir("data-whiteouts");
 	struct image img;
 	struct ecs_err err = { 0 };
-	assert_int_equal(image_resolve(data, ref, &img, &err), 0);
+	assert_int_equal(image_resolve_local(data, ref, &img, &err), 0);
 	assert_int_equal(img.n_layers, 4);
 
 	struct stat st;
