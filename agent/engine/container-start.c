@@ -109,7 +109,8 @@ static int prepare(struct ectr *c, struct prepared *p, struct ecs_err *err)
 			       "are supported by this agent", td->image);
 	if (!t->st.pull_started_ms)
 		t->st.pull_started_ms = engine_now_ms();
-	r = image_resolve(e->p.image_helper, e->p.cfg->datadir, td->image, &p->img, err);
+	r = image_resolve_cached(e->images, e->p.image_helper, e->p.cfg->datadir, td->image, &p->img,
+				 err);
 	t->st.pull_stopped_ms = engine_now_ms();
 	if (r < 0)
 		return err_wrap(err, "CannotPullContainerError: %s", td->image);

@@ -36,6 +36,7 @@ enum ctr_step {
 
 struct etask;
 struct telemetry_buf;
+struct image_cache;
 
 struct ectr {
 	struct etask *task;
@@ -70,6 +71,7 @@ struct engine {
 	char *tasks_dir;                  /* DATADIR/tasks */
 	bool recovered;
 	sd_event_source *liveness;        /* periodic shim liveness check */
+	struct image_cache *images;       /* resolved images */
 	/* Telemetry arrays handed out by engine_fill_telemetry. */
 	struct telemetry_buf *telemetry;
 };

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "engine-internal.h"
+#include "image/image.h"
 #include "log.h"
 
 int64_t engine_now_ms(void)
@@ -34,14 +35,14 @@ int engine_new(const struct engine_params *p, struct engine **out, struct ecs_er
 		return err_set(err, ENOMEM, "allocating the engine");
 	e->p = *p;
 	e->tasks_dir = path_join(p->cfg->datadir, "tasks");
-	if (!e->tasks_dir) {
-		free(e);
+	e->images = image_cache_new();
+	if (!e->tasks_dir || !e->images) {
+		engine_free(e);
 		return err_set(err, ENOMEM, "allocating the engine");
 	}
 	if (mkdir(e->tasks_dir, 0700) < 0 && errno != EEXIST) {
 		int r = err_set_errno(err, errno, "creating %s", e->tasks_dir);
-		free(e->tasks_dir);
-		free(e);
+		engine_free(e);
 		return r;
 	}
 	*out = e;
@@ -58,6 +59,7 @@ void engine_free(struct engine *e)
 		etask_free(t);
 	}
 	sd_event_source_disable_unref(e->liveness);
+	image_cache_free(e->images);
 	engine_telemetry_free(e);
 	free(e->tasks_dir);
 	free(e);

@@ -55,6 +55,15 @@ int image_resolve_local(const char *datadir, const char *ref, struct image *out,
 int image_resolve(const char *helper, const char *datadir, const char *ref, struct image *out,
 		  struct ecs_err *err);
 
+/* Resolved images kept in memory by the daemon: a reference whose source
+ * (the layout's index.json) is unchanged and whose layers are all present
+ * is answered without running the helper. */
+struct image_cache;
+struct image_cache *image_cache_new(void);
+void image_cache_free(struct image_cache *c);
+int image_resolve_cached(struct image_cache *c, const char *helper, const char *datadir,
+			 const char *ref, struct image *out, struct ecs_err *err);
+
 /* The helper's output for `img` (JSON, malloc'd), and its parser: the
  * protocol between ecs-agent-image and image_resolve(). An error travels as
  * {"error":{"code":ERRNO,"message":TEXT}}. */

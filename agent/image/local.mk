@@ -5,6 +5,7 @@
 agent_libagent_a_SOURCES += \
 	agent/image/image.h \
 	agent/image/image-internal.h \
+	agent/image/cache.c \
 	agent/image/client.c \
 	agent/image/ref.c \
 	agent/image/rootfs.c \
@@ -33,8 +34,10 @@ EXTRA_DIST += tests/tools/mkimage.py
 check_PROGRAMS += tests/unit/test_agent_image
 tests_unit_test_agent_image_SOURCES = tests/unit/test_agent_image.c
 tests_unit_test_agent_image_CFLAGS = $(UNIT_CFLAGS) $(AGENT_CFLAGS) \
-	-DMKIMAGE='"$(abs_top_srcdir)/tests/tools/mkimage.py"'
+	-DMKIMAGE='"$(abs_top_srcdir)/tests/tools/mkimage.py"' \
+	-DIMAGE_HELPER='"$(abs_top_builddir)/agent/ecs-agent-image"'
 tests_unit_test_agent_image_LDADD = $(IMAGE_LIBS) $(CMOCKA_LIBS)
+EXTRA_tests_unit_test_agent_image_DEPENDENCIES = agent/ecs-agent-image
 
 check_PROGRAMS += tests/fuzz/fuzz_agent_image_json tests/fuzz/fuzz_agent_passwd
 tests_fuzz_fuzz_agent_image_json_SOURCES = tests/fuzz/fuzz_agent_image_json.c
@@ -45,3 +48,10 @@ tests_fuzz_fuzz_agent_passwd_SOURCES = tests/fuzz/fuzz_agent_passwd.c
 tests_fuzz_fuzz_agent_passwd_CFLAGS = $(AM_CFLAGS) $(AGENT_CFLAGS)
 tests_fuzz_fuzz_agent_passwd_LDADD = $(FUZZ_LDADD) $(AGENT_LIBS)
 tests_fuzz_fuzz_agent_passwd_LDFLAGS = $(FUZZ_LINKFLAGS)
+
+check_PROGRAMS += tests/fuzz/fuzz_agent_image_answer
+tests_fuzz_fuzz_agent_image_answer_SOURCES = tests/fuzz/fuzz_agent_image_answer.c
+tests_fuzz_fuzz_agent_image_answer_CFLAGS = $(AM_CFLAGS) $(AGENT_CFLAGS)
+tests_fuzz_fuzz_agent_image_answer_LDADD = $(FUZZ_LDADD) $(AGENT_LIBS)
+tests_fuzz_fuzz_agent_image_answer_LDFLAGS = $(FUZZ_LINKFLAGS)
+EXTRA_DIST += tests/fuzz/corpus/agent_image_answer

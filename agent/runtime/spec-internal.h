@@ -34,7 +34,8 @@ int spec_write_mounts(struct json_writer *w, const struct container_spec *s, str
 /* The "linux" member. */
 int spec_write_linux(struct json_writer *w, const struct container_spec *s, struct ecs_err *err);
 
-/* Replace `path` with `len` bytes: PATH.tmp, fsync, rename, fsync of the
- * directory, so a crash leaves the old file or the new one, never a mix. */
+/* Replace `path` with `len` bytes: PATH.tmp, then rename, so a reader (or
+ * an agent restarted after kill -9) sees the old file or the new one, never
+ * a mix. Not flushed to disk: see spec.c. */
 int spec_write_file_atomic(const char *path, const char *data, size_t len, mode_t mode,
 			   struct ecs_err *err);

@@ -61,7 +61,7 @@ struct container_spec {
  * be honoured (an unknown capability, a device path that does not exist, a
  * sysctl not allowed in the container's namespaces). */
 char *spec_to_json(const struct container_spec *s, struct ecs_err *err);
-/* Write BUNDLE/config.json atomically (tmp + rename + fsync). */
+/* Write BUNDLE/config.json atomically (tmp + rename; not fsync'ed, see spec.c). */
 int spec_write_bundle(const struct container_spec *s, const char *bundle_dir, struct ecs_err *err);
 
 /* Write ETC_DIR/hosts, ETC_DIR/hostname and ETC_DIR/resolv.conf for the

@@ -667,6 +667,40 @@ static void test_users(void **state)
 	assert_int_equal(image_resolve_user(root, "root", &uid, &gid, &gids, &n, &err), -EINVAL);
 }
 
+/* The daemon's cache answers a known reference without the helper (a
+ * helper that cannot run proves it), and goes back to the helper when the
+ * layout changes or a layer disappears. */
+static void test_cache(void **state)
+{
+	(void)state;
+	_cleanup_free_ char *data = new_dir("data-cache");
+	_cleanup_free_ char *ref = mkimage("cache", "--tag cached:1");
+	assert_non_null(ref);
+	struct image_cache *c = image_cache_new();
+	struct image a, b;
+	struct ecs_err err = { 0 };
+	assert_int_equal(image_resolve_cached(c, IMAGE_HELPER, data, ref, &a, &err), 0);
+	assert_int_equal(image_resolve_cached(c, "/nonexistent/helper", data, ref, &b, &err), 0);
+	assert_string_equal(a.digest, b.digest);
+	assert_string_equal(a.layer_dirs[0], b.layer_dirs[0]);
+	image_clear(&b);
+
+	/* A changed index.json: asked again (and the bogus helper fails). */
+	_cleanup_free_ char *index_file = xasprintf("%s/cache/index.json", base_dir);
+	struct timespec ts[2] = { { .tv_sec = 1 }, { .tv_sec = 1 } };
+	assert_int_equal(utimensat(AT_FDCWD, index_file, ts, 0), 0);
+	assert_true(image_resolve_cached(c, "/nonexistent/helper", data, ref, &b, &err) < 0);
+	assert_int_equal(image_resolve_cached(c, IMAGE_HELPER, data, ref, &b, &err), 0);
+	image_clear(&b);
+	/* A layer removed (image GC): asked again. */
+	assert_int_equal(fs_rm_rf(a.layer_dirs[0], NULL), 0);
+	assert_true(image_resolve_cached(c, "/nonexistent/helper", data, ref, &b, &err) < 0);
+	assert_int_equal(image_resolve_cached(c, IMAGE_HELPER, data, ref, &b, &err), 0);
+	image_clear(&b);
+	image_clear(&a);
+	image_cache_free(c);
+}
+
 int main(void)
 {
 	if (geteuid() != 0) {
@@ -677,6 +711,7 @@ int main(void)
 		cmocka_unit_test(test_ref_parse),
 		cmocka_unit_test(test_resolve_busybox),
 		cmocka_unit_test(test_second_resolve_reuses),
+		cmocka_unit_test(test_cache),
 		cmocka_unit_test(test_tags),
 		cmocka_unit_test(test_digest_mismatch),
 		cmocka_unit_test(test_path_traversal),
