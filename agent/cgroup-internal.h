@@ -6,6 +6,7 @@
  * control files. Nothing here touches the file system or libcgroup, so the
  * unit tests and the fuzz target cover the v2 paths on a v1 host too.
  */
+#include <dirent.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -91,6 +92,10 @@ extern struct cgroup_ctx cgroup_ctx;
 
 /* 0 when cgroup_setup() succeeded and `path` is valid, else -ENODEV/-EINVAL. */
 int cgroup_check_ready(const char *path, struct ecs_err *err);
+
+/* Whether a readdir() entry of `d` is a directory (child cgroup), also on
+ * file systems that report DT_UNKNOWN. */
+bool cgroup_dirent_is_dir(DIR *d, const struct dirent *de);
 /* The hierarchy holding `controller` (v2: the unified mount), or NULL. */
 const struct cgroup_hierarchy *cgroup_hierarchy_of(const char *controller);
 /* buf = mount + path [+ "/" + file]; -ENAMETOOLONG if it does not fit. */

@@ -25,6 +25,15 @@
 #include "cleanup.h"
 #include "fileio.h"
 
+bool cgroup_dirent_is_dir(DIR *d, const struct dirent *de)
+{
+	struct stat st;
+	if (de->d_type == DT_DIR)
+		return true;
+	return de->d_type == DT_UNKNOWN && fstatat(dirfd(d), de->d_name, &st, 0) == 0 &&
+	       S_ISDIR(st.st_mode);
+}
+
 typedef int (*visit_fn)(char *dir, size_t len, void *data);
 
 /* Call `fn` on every cgroup below dir[0..len) (children before their
@@ -40,10 +49,7 @@ static int walk_post(char *dir, size_t len, visit_fn fn, void *data)
 	while (r == 0 && (de = readdir(d))) {
 		if (de->d_name[0] == '.')
 			continue;
-		struct stat st;
-		if (de->d_type != DT_DIR &&
-		    (de->d_type != DT_UNKNOWN || fstatat(dirfd(d), de->d_name, &st, 0) < 0 ||
-		     !S_ISDIR(st.st_mode)))
+		if (!cgroup_dirent_is_dir(d, de))
 			continue;
 		size_t n = strlen(de->d_name);
 		if (len + 1 + n >= PATH_MAX) {

@@ -363,10 +363,7 @@ int cgroup_children(const char *path, char ***names, size_t *n, struct ecs_err *
 	while ((de = readdir(d))) {
 		if (de->d_name[0] == '.')
 			continue;
-		struct stat st;
-		if (de->d_type != DT_DIR &&
-		    (de->d_type != DT_UNKNOWN || fstatat(dirfd(d), de->d_name, &st, 0) < 0 ||
-		     !S_ISDIR(st.st_mode)))
+		if (!cgroup_dirent_is_dir(d, de))
 			continue;
 		char **grown = realloc(v, (count + 1) * sizeof(*v));
 		if (!grown || !(grown[count] = strdup(de->d_name))) {

@@ -24,6 +24,7 @@
 #include "fsutil.h"
 #include "fileio.h"
 #include "log.h"
+#include "procfs.h"
 
 static void status(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void status(const char *fmt, ...)
@@ -68,13 +69,8 @@ static int on_watchdog(sd_event_source *s, uint64_t usec, void *ud)
 
 static int64_t host_memory_mib(void)
 {
-	_cleanup_fclose_ FILE *f = fopen("/proc/meminfo", "re");
-	char line[256];
 	unsigned long long kb;
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "MemTotal: %llu kB", &kb) == 1)
-			return (int64_t)(kb / 1024);
-	return 0;
+	return procfs_field("/proc/meminfo", "MemTotal: %llu kB", &kb) ? (int64_t)(kb / 1024) : 0;
 }
 
 static char *read_identity(const struct agent_config *cfg)

@@ -10,7 +10,8 @@ agent_libagent_a_CFLAGS = $(AM_CFLAGS) $(AGENT_CFLAGS) \
 agent_libagent_a_SOURCES = \
 	agent/daemon.c agent/daemon.h \
 	agent/daemon-register.c \
-	agent/fsutil.c agent/fsutil.h
+	agent/fsutil.c agent/fsutil.h \
+	agent/procfs.c agent/procfs.h
 
 # Link line for anything using the agent library.
 AGENT_LIBS = agent/libagent.a $(ECS_LIBS) $(CURL_LIBS) $(SQLITE_LIBS) $(LIBCGROUP_LIBS)

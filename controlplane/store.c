@@ -5,25 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db-errno.h"
 #include "store-internal.h"
 
 int store_fail(struct store *s, struct ecs_err *err, const char *what)
 {
 	int rc = s && s->db ? sqlite3_errcode(s->db) : SQLITE_ERROR;
-	int code;
-
-	switch (rc & 0xff) {
-	case SQLITE_NOMEM: code = ENOMEM; break;
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED: code = EBUSY; break;
-	case SQLITE_CONSTRAINT: code = EEXIST; break;
-	case SQLITE_READONLY:
-	case SQLITE_PERM:
-	case SQLITE_AUTH: code = EACCES; break;
-	case SQLITE_FULL: code = ENOSPC; break;
-	case SQLITE_CANTOPEN: code = ENOENT; break;
-	default: code = EIO; break;
-	}
+	int code = db_errno(rc);
 	return err_set(err, code, "%s: %s", what, s && s->db ? sqlite3_errmsg(s->db) : "no database");
 }
 

@@ -5,4 +5,5 @@ lib_libecs_a_SOURCES = \
 	lib/error.c lib/error.h \
 	lib/fileio.c lib/fileio.h \
 	lib/log.c lib/log.h \
-	lib/json.c lib/json.h
+	lib/json.c lib/json.h \
+	lib/db-errno.c lib/db-errno.h

@@ -9,6 +9,7 @@
 
 #include "cgroup.h"
 #include "engine-internal.h"
+#include "procfs.h"
 
 struct telemetry_buf {
 	Ecsagent__InstanceHealth health;
@@ -21,13 +22,8 @@ struct telemetry_buf {
 
 static uint64_t mem_available_bytes(void)
 {
-	_cleanup_fclose_ FILE *f = fopen("/proc/meminfo", "re");
-	char line[256];
 	unsigned long long kb;
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1)
-			return (uint64_t)kb * 1024;
-	return 0;
+	return procfs_field("/proc/meminfo", "MemAvailable: %llu kB", &kb) ? (uint64_t)kb * 1024 : 0;
 }
 
 static void telemetry_free(struct telemetry_buf *b)

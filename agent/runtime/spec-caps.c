@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "cleanup.h"
+#include "procfs.h"
 #include "runtime/spec-internal.h"
 
 /* Indexed by capability number (linux/capability.h). */
@@ -69,13 +70,8 @@ uint64_t spec_caps_default(void)
  * hosts, and nested containers, that drop CAP_SYS_RESOURCE). */
 static uint64_t bounding_set(void)
 {
-	_cleanup_fclose_ FILE *f = fopen("/proc/self/status", "re");
-	char line[256];
 	unsigned long long v;
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "CapBnd: %llx", &v) == 1)
-			return (uint64_t)v;
-	return UINT64_MAX;
+	return procfs_field("/proc/self/status", "CapBnd: %llx", &v) ? (uint64_t)v : UINT64_MAX;
 }
 
 uint64_t spec_caps_all(void)
