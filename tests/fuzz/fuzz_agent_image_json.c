@@ -52,9 +52,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)oci_document_kind(buf, size);
 
 	/* The same bytes as a reference and a digest string. */
-	char *s = strndup(buf, size < 4096 ? size : 4096);
+	/* A copy, not strndup(): see fuzz_agent_passwd.c. */
+	size_t n = size < 4096 ? size : 4096;
+	char *s = malloc(n + 1);
 	if (!s)
 		return 0;
+	memcpy(s, buf, n);
+	s[n] = '\0';
 	char *path, *tag, hex[DIGEST_HEX_LEN + 1];
 	if (oci_ref_parse(s, &path, &tag, NULL) == 0) {
 		if (path[0] != '/' || (tag && (!*tag || strchr(tag, '/'))))

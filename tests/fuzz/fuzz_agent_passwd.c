@@ -21,7 +21,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *nul2 = group ? memchr(group, '\0', (size_t)(end - group)) : NULL;
 	size_t pw_len = nul1 ? (size_t)(nul1 - p) : size;
 	size_t gr_len = group ? (size_t)((nul2 ? nul2 : end) - group) : 0;
-	char *spec = nul2 ? strndup(nul2 + 1, (size_t)(end - nul2 - 1)) : NULL;
+	/* A copy, not strndup(): the input has no terminator, and ASan's
+	 * strict_string_checks reads strndup's source as a C string. */
+	char *spec = NULL;
+	if (nul2 && (spec = malloc((size_t)(end - nul2)))) {
+		memcpy(spec, nul2 + 1, (size_t)(end - nul2 - 1));
+		spec[end - nul2 - 1] = '\0';
+	}
 
 	struct userdb db;
 	if (userdb_parse(p, pw_len, group, gr_len, &db, NULL) < 0)
