@@ -44,7 +44,6 @@ struct ectr {
 	const struct td_container *td;
 	char *dir;                        /* TASKDIR/<name>: state, bundle, rootfs */
 	sd_event_source *watch;           /* inotify on dir */
-	sd_event_source *child;           /* shim as our child (SIGCHLD) */
 	sd_event_source *kill_timer;      /* SIGKILL after stop timeout */
 	sd_event_source *start_timer;     /* ECS_CONTAINER_START_TIMEOUT */
 	bool kill_sent;
@@ -69,7 +68,6 @@ struct engine {
 	void (*report_fn)(void *ud);
 	void *report_ud;
 	char *tasks_dir;                  /* DATADIR/tasks */
-	bool recovered;
 	sd_event_source *liveness;        /* periodic shim liveness check */
 	struct image_cache *images;       /* resolved images */
 	/* Telemetry arrays handed out by engine_fill_telemetry. */

@@ -172,7 +172,6 @@ int engine_recover(struct engine *e, struct ecs_err *err)
 		recover_task(t);
 	}
 	recover_sweep(e);
-	e->recovered = true;
 	/* A shim that dies without writing `exit` (it was killed) is noticed
 	 * here; exits themselves arrive through inotify. */
 	sd_event_add_time_relative(e->p.event, &e->liveness, CLOCK_MONOTONIC, 5 * 1000000u, 0,
