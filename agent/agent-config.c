@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "image/auth.h"
 #include "log.h"
 
 #ifndef PKGLIBEXECDIR
@@ -44,6 +45,8 @@ static struct agent_config_full *full_of(const struct agent_config *c)
 
 static const char *const loglevels[] = { "crit", "error", "warn", "info", "debug", NULL };
 static const char *const runtimes[] = { "runc", "crun", NULL };
+static const char *const auth_types[] = { "docker", "dockercfg", NULL };
+static const char *const pull_behaviors[] = { "default", "always", "once", "prefer-cached", NULL };
 
 #define OFF(field) offsetof(struct agent_config, field)
 
@@ -52,7 +55,8 @@ static const struct config_key keys[] = {
 	{ .name = "ECS_DATADIR", .type = CONFIG_STRING, .offset = OFF(datadir),
 	  .def = "/var/lib/ecs-agent" },
 	{ .name = "ECS_CONTROLPLANE_URL", .type = CONFIG_STRING, .offset = OFF(controlplane_url) },
-	{ .name = "ECS_JOIN_TOKEN", .type = CONFIG_STRING, .offset = OFF(join_token) },
+	{ .name = "ECS_JOIN_TOKEN", .type = CONFIG_STRING, .offset = OFF(join_token),
+	  .secret = true },
 	{ .name = "ECS_RESERVED_MEMORY", .type = CONFIG_INT, .offset = OFF(reserved_memory_mib),
 	  .def = "0", .min = 0, .max = INT64_MAX },
 	{ .name = "ECS_RESERVED_PORTS", .type = CONFIG_PORT_LIST, .offset = OFF(reserved_ports),
@@ -90,6 +94,28 @@ static const struct config_key keys[] = {
 	  .min = SEC, .max = 60 * SEC },
 	{ .name = "ECS_RECONNECT_MAX_BACKOFF", .type = CONFIG_DURATION,
 	  .offset = OFF(reconnect_max_backoff), .def = "30s", .min = SEC, .max = 10 * MIN },
+	{ .name = "ECS_ENGINE_AUTH_TYPE", .type = CONFIG_ENUM, .offset = OFF(engine_auth_type),
+	  .choices = auth_types },
+	{ .name = "ECS_ENGINE_AUTH_DATA", .type = CONFIG_STRING, .offset = OFF(engine_auth_data),
+	  .secret = true },
+	{ .name = "ECS_INSECURE_REGISTRIES", .type = CONFIG_STRING_LIST,
+	  .offset = OFF(insecure_registries) },
+	{ .name = "ECS_REGISTRY_CA_FILE", .type = CONFIG_STRING, .offset = OFF(registry_ca_file) },
+	{ .name = "ECS_IMAGE_PULL_BEHAVIOR", .type = CONFIG_ENUM, .offset = OFF(pull_behavior),
+	  .def = "default", .choices = pull_behaviors },
+	{ .name = "ECS_IMAGE_PULL_TIMEOUT", .type = CONFIG_DURATION, .offset = OFF(pull_timeout),
+	  .def = "2h", .min = SEC, .max = DAY },
+	{ .name = "ECS_IMAGE_PULL_INACTIVITY_TIMEOUT", .type = CONFIG_DURATION,
+	  .offset = OFF(pull_inactivity_timeout), .def = "1m", .min = SEC, .max = DAY },
+	{ .name = "ECS_DISABLE_IMAGE_CLEANUP", .type = CONFIG_BOOL,
+	  .offset = OFF(disable_image_cleanup), .def = "false" },
+	/* ECS's minimum is 10m; tests need a collection within seconds. */
+	{ .name = "ECS_IMAGE_CLEANUP_INTERVAL", .type = CONFIG_DURATION,
+	  .offset = OFF(image_cleanup_interval), .def = "30m", .min = SEC, .max = 365 * DAY },
+	{ .name = "ECS_IMAGE_MINIMUM_CLEANUP_AGE", .type = CONFIG_DURATION,
+	  .offset = OFF(image_min_cleanup_age), .def = "1h", .min = 0, .max = 365 * DAY },
+	{ .name = "ECS_NUM_IMAGES_DELETE_PER_CYCLE", .type = CONFIG_INT,
+	  .offset = OFF(images_delete_per_cycle), .def = "5", .min = 1, .max = 1000 },
 };
 
 const struct config_key *agent_config_keys(size_t *n)
@@ -333,6 +359,24 @@ static void check_binary(const char *what, const char *key, const char *configur
 		problem(p, "%s %s not found (set %s)", what, resolved, key);
 }
 
+/* Registry credentials are checked here, where a typo is reported at start,
+ * rather than at the first pull. */
+static void check_auth(const struct agent_config *c, struct problems *p)
+{
+	bool has_data = c->engine_auth_data && *c->engine_auth_data;
+	if (c->engine_auth_type < 0) {
+		if (has_data)
+			problem(p, "ECS_ENGINE_AUTH_DATA is set without ECS_ENGINE_AUTH_TYPE");
+		return;
+	}
+	struct registry_creds creds = { 0 };
+	struct ecs_err why = { 0 };
+	if (registry_creds_parse(agent_config_auth_type_name(c), c->engine_auth_data, &creds,
+				 &why) < 0)
+		problem(p, "ECS_ENGINE_AUTH_DATA: %s", err_msg(&why));
+	registry_creds_clear(&creds);
+}
+
 int agent_config_check_runnable(const struct agent_config *c, struct ecs_err *err)
 {
 	const struct agent_config_full *f = full_of(c);
@@ -355,6 +399,7 @@ int agent_config_check_runnable(const struct agent_config *c, struct ecs_err *er
 	check_binary("init", "ECS_INIT_PATH", c->init_path, f->init_binary, &p);
 	check_binary("image helper", "ECS_IMAGE_HELPER_PATH", c->image_helper_path, f->image_binary,
 		     &p);
+	check_auth(c, &p);
 
 	_cleanup_free_ char *text = p.text;
 	if (p.oom)
@@ -372,6 +417,16 @@ const char *agent_config_runtime_binary(const struct agent_config *c)
 const char *agent_config_runtime_name(const struct agent_config *c)
 {
 	return c->runtime == AGENT_RUNTIME_CRUN ? "crun" : "runc";
+}
+
+const char *agent_config_auth_type_name(const struct agent_config *c)
+{
+	return c->engine_auth_type >= 0 ? auth_types[c->engine_auth_type] : NULL;
+}
+
+const char *agent_config_pull_behavior_name(const struct agent_config *c)
+{
+	return pull_behaviors[c->pull_behavior >= 0 ? c->pull_behavior : AGENT_PULL_DEFAULT];
 }
 
 const char *agent_config_shim_binary(const struct agent_config *c)

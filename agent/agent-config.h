@@ -21,6 +21,18 @@ enum agent_runtime_kind {
 	AGENT_RUNTIME_CRUN = 1,
 };
 
+enum agent_auth_type {
+	AGENT_AUTH_DOCKER = 0,
+	AGENT_AUTH_DOCKERCFG = 1,
+};
+
+enum agent_pull_behavior {
+	AGENT_PULL_DEFAULT = 0,
+	AGENT_PULL_ALWAYS,
+	AGENT_PULL_ONCE,
+	AGENT_PULL_PREFER_CACHED,
+};
+
 struct agent_config {
 	char *cluster;                       /* ECS_CLUSTER, "default" */
 	char *datadir;                       /* ECS_DATADIR, /var/lib/ecs-agent */
@@ -46,6 +58,18 @@ struct agent_config {
 	bool enable_task_cpu_mem_limit;      /* ECS_ENABLE_TASK_CPU_MEM_LIMIT, true */
 	uint64_t poll_wait;                  /* ECS_POLL_WAIT, usec, 20s: long-poll wait asked of the control plane */
 	uint64_t reconnect_max_backoff;      /* ECS_RECONNECT_MAX_BACKOFF, usec, 30s */
+	/* Images (docs/images.md). */
+	int engine_auth_type;                /* ECS_ENGINE_AUTH_TYPE: enum agent_auth_type, -1 unset */
+	char *engine_auth_data;              /* ECS_ENGINE_AUTH_DATA: JSON per the type (secret) */
+	struct config_strv insecure_registries; /* ECS_INSECURE_REGISTRIES: host:port reached over plain http */
+	char *registry_ca_file;              /* ECS_REGISTRY_CA_FILE: extra CA bundle for registries */
+	int pull_behavior;                   /* ECS_IMAGE_PULL_BEHAVIOR: enum agent_pull_behavior, default */
+	uint64_t pull_timeout;               /* ECS_IMAGE_PULL_TIMEOUT, usec, 2h */
+	uint64_t pull_inactivity_timeout;    /* ECS_IMAGE_PULL_INACTIVITY_TIMEOUT, usec, 1m */
+	bool disable_image_cleanup;          /* ECS_DISABLE_IMAGE_CLEANUP, false */
+	uint64_t image_cleanup_interval;     /* ECS_IMAGE_CLEANUP_INTERVAL, usec, 30m */
+	uint64_t image_min_cleanup_age;      /* ECS_IMAGE_MINIMUM_CLEANUP_AGE, usec, 1h */
+	int64_t images_delete_per_cycle;     /* ECS_NUM_IMAGES_DELETE_PER_CYCLE, 5 */
 	uint64_t watchdog_interval;          /* derived: 0 unless WATCHDOG_USEC asks (filled by the daemon) */
 };
 
@@ -78,6 +102,10 @@ int agent_config_check_runnable(const struct agent_config *c, struct ecs_err *er
  * by hand: the loader keeps the origins and resolved paths beside it. */
 const char *agent_config_runtime_binary(const struct agent_config *c);
 const char *agent_config_runtime_name(const struct agent_config *c); /* "runc" / "crun" */
+/* The words of ECS_ENGINE_AUTH_TYPE (NULL when unset) and
+ * ECS_IMAGE_PULL_BEHAVIOR, as the image helper's request spells them. */
+const char *agent_config_auth_type_name(const struct agent_config *c);
+const char *agent_config_pull_behavior_name(const struct agent_config *c);
 const char *agent_config_shim_binary(const struct agent_config *c);
 const char *agent_config_init_binary(const struct agent_config *c);
 /* ecs-agent-image: next to the agent binary, else PKGLIBEXECDIR. */

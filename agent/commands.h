@@ -8,3 +8,5 @@
  * 2 on usage or read errors. */
 int cmd_validate_task_definition(int argc, char **argv);
 int cmd_check_config(int argc, char **argv);
+/* image [--config FILE] load|ls|rm ...: the image store (runs ecs-agent-image). */
+int cmd_image(int argc, char **argv);

@@ -20,6 +20,7 @@ bin_PROGRAMS += agent/ecs-agent
 agent_ecs_agent_SOURCES = \
 	agent/main.c \
 	agent/commands.h \
+	agent/cmd-image.c \
 	agent/cmd-validate.c
 agent_ecs_agent_CFLAGS = $(AM_CFLAGS) $(AGENT_CFLAGS)
 agent_ecs_agent_LDADD = $(AGENT_LIBS)

@@ -17,6 +17,7 @@ static const struct {
 	  "check ECS task definition files and print every problem" },
 	{ "check-config", cmd_check_config,
 	  "print the effective configuration and check it (also --check-config)" },
+	{ "image", cmd_image, "load, list and remove images in the local store" },
 };
 
 static void usage(FILE *out)

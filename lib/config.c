@@ -523,7 +523,8 @@ int config_write(const struct config *c, FILE *out, unsigned flags, struct ecs_e
 		_cleanup_free_ char *text = value_text(c, i, &why);
 		if (!text)
 			return err_set(err, why.code, "%s: %s", c->keys[i].name, why.msg);
-		fprintf(out, "%s=%s", c->keys[i].name, text);
+		bool hide = c->keys[i].secret && *text;
+		fprintf(out, "%s=%s", c->keys[i].name, hide ? CONFIG_HIDDEN : text);
 		if (flags & CONFIG_WRITE_ORIGIN) {
 			const struct config_origin *o = &c->state[i].origin;
 			fputs("  # ", out);

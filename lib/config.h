@@ -134,7 +134,11 @@ struct config_key {
 	int64_t min, max;
 	/* CONFIG_ENUM: the allowed words, NULL-terminated. */
 	const char *const *choices;
+	/* A credential: config_write() shows a set value as CONFIG_HIDDEN. */
+	bool secret;
 };
+
+#define CONFIG_HIDDEN "<hidden>"
 
 enum config_origin_kind {
 	CONFIG_ORIGIN_DEFAULT,
@@ -201,8 +205,8 @@ enum {
 /* Write every key as a KEY=VALUE line in schema order, for --check-config.
  * Reading the output back with config_load_buffer() reproduces the same
  * values, provided each line stays within CONFIG_MAX_LINE (quoting can
- * lengthen a value that was near the limit). Unset keys are written as
- * `KEY=`. */
+ * lengthen a value that was near the limit), except that a set secret key
+ * is written as `KEY=<hidden>`. Unset keys are written as `KEY=`. */
 int config_write(const struct config *c, FILE *out, unsigned flags, struct ecs_err *err);
 
 /* Value helpers for code holding a loaded struct. */

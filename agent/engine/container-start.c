@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "command.h"
 #include "engine-internal.h"
@@ -103,17 +104,6 @@ static int prepare(struct ectr *c, struct prepared *p, struct ecs_err *err)
 	enum td_network_mode mode = taskdef_network_mode(t->td);
 	int r;
 
-	if (!image_ref_supported(td->image))
-		return err_set(err, ENOTSUP,
-			       "CannotPullContainerError: %s: only oci-layout: image references "
-			       "are supported by this agent", td->image);
-	if (!t->st.pull_started_ms)
-		t->st.pull_started_ms = engine_now_ms();
-	r = image_resolve_cached(e->images, e->p.image_helper, e->p.cfg->datadir, td->image, &p->img,
-				 err);
-	t->st.pull_stopped_ms = engine_now_ms();
-	if (r < 0)
-		return err_wrap(err, "CannotPullContainerError: %s", td->image);
 	free(ectr_st(c)->image_digest);
 	ectr_st(c)->image_digest = p->img.digest ? strdup(p->img.digest) : NULL;
 
@@ -191,39 +181,25 @@ static int prepare(struct ectr *c, struct prepared *p, struct ecs_err *err)
 	return 0;
 }
 
-int ectr_start(struct ectr *c, struct ecs_err *err)
+/* The image is there: prepare the rest and hand the container to a shim. */
+static int start_with_image(struct ectr *c, struct prepared *p, struct ecs_err *err)
 {
 	struct etask *t = c->task;
 	struct engine *e = t->engine;
 	struct state_container *sc = ectr_st(c);
-	struct prepared p = { 0 };
-	int r;
-
-	if (!c->td) {
-		r = err_set(err, EINVAL, "CannotCreateContainerError: no definition for %s",
-			    sc->name);
-		goto out;
-	}
-	sc->step = CTR_STEP_PREPARING;
-	sc->status = ST_PENDING;
-	sc->created_ms = engine_now_ms();
-	if ((r = etask_save(t)) < 0)
-		goto out;
-	r = prepare(c, &p, err);
+	int r = prepare(c, p, err);
 	if (r < 0)
-		goto out;
+		return r;
 
 	struct shim_log log = { 0 };
-	r = log_setup(c, &log, &p.fields, &p.log_path, err);
-	if (r < 0) {
-		err_wrap(err, "CannotStartContainerError");
-		goto out;
-	}
+	r = log_setup(c, &log, &p->fields, &p->log_path, err);
+	if (r < 0)
+		return err_wrap(err, "CannotStartContainerError");
 	/* Recorded before the fork: a restart that finds SPAWNING looks for
 	 * the shim's own pid file. */
 	sc->step = CTR_STEP_SPAWNING;
 	if ((r = etask_save(t)) < 0)
-		goto out;
+		return r;
 	struct shim_params sp = {
 		.shim_binary = e->p.shim_binary,
 		.runtime = &e->p.runtime,
@@ -233,17 +209,192 @@ int ectr_start(struct ectr *c, struct ecs_err *err)
 		.log = log,
 	};
 	pid_t pid = shim_spawn(&sp, err);
-	if (pid < 0) {
-		r = err_wrap(err, "CannotStartContainerError: starting the shim");
-		goto out;
-	}
+	if (pid < 0)
+		return err_wrap(err, "CannotStartContainerError: starting the shim");
+	/* Not saved here: a restart that finds SPAWNING adopts the shim through
+	 * its own pid file, and the next save (the RUNNING report) records it. */
 	sc->shim_pid = pid;
 	sc->step = CTR_STEP_SPAWNED;
-	etask_save(t);
 	arm_start_timer_for(c);
 	ectr_watch(c);
-	r = 0;
-out:
+	return 0;
+}
+
+static unsigned max_starting(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 2 ? 2u : (unsigned)n;
+}
+
+static void dispatch_queue(struct engine *e);
+
+static int on_dispatch(sd_event_source *s, void *ud)
+{
+	struct engine *e = ud;
+	sd_event_source_set_enabled(s, SD_EVENT_OFF);
+	dispatch_queue(e);
+	return 0;
+}
+
+/* Start now when a slot is free, else keep the image and wait in line. The
+ * container stays PENDING (and NEW on disk) while it waits. */
+static int start_or_queue(struct ectr *c, struct prepared *p, struct ecs_err *err)
+{
+	struct engine *e = c->task->engine;
+	if (!e->max_starting)
+		e->max_starting = max_starting();
+	if (e->starting < e->max_starting) {
+		e->starting++;
+		c->starting = true;
+		return start_with_image(c, p, err);
+	}
+	c->ready_img = calloc(1, sizeof(*c->ready_img));
+	if (!c->ready_img)
+		return err_set(err, ENOMEM, "out of memory");
+	*c->ready_img = p->img;
+	p->img = (struct image){ 0 };
+	c->queued = true;
+	c->queue_next = NULL;
+	if (e->start_queue_tail)
+		e->start_queue_tail->queue_next = c;
+	else
+		e->start_queue = c;
+	e->start_queue_tail = c;
+	return 0;
+}
+
+static void dequeue(struct engine *e, struct ectr *c)
+{
+	struct ectr *prev = NULL;
+	for (struct ectr *q = e->start_queue; q; prev = q, q = q->queue_next) {
+		if (q != c)
+			continue;
+		if (prev)
+			prev->queue_next = c->queue_next;
+		else
+			e->start_queue = c->queue_next;
+		if (e->start_queue_tail == c)
+			e->start_queue_tail = prev;
+		break;
+	}
+	c->queued = false;
+	c->queue_next = NULL;
+}
+
+static void dispatch_queue(struct engine *e)
+{
+	while (e->start_queue && e->starting < e->max_starting) {
+		struct ectr *c = e->start_queue;
+		struct etask *t = c->task;
+		dequeue(e, c);
+		struct prepared p = { .img = *c->ready_img };
+		free(c->ready_img);
+		c->ready_img = NULL;
+		struct ecs_err err = { 0 };
+		e->starting++;
+		c->starting = true;
+		int r = start_with_image(c, &p, &err);
+		prepared_clear(&p);
+		if (r < 0)
+			ectr_fail_start(c, err_msg(&err));
+		else
+			etask_update(t);
+	}
+}
+
+void ectr_start_done(struct ectr *c)
+{
+	struct engine *e = c->task->engine;
+	if (c->queued)
+		dequeue(e, c);
+	if (c->ready_img) {
+		image_clear(c->ready_img);
+		free(c->ready_img);
+		c->ready_img = NULL;
+	}
+	if (!c->starting)
+		return;
+	c->starting = false;
+	e->starting--;
+	if (!e->start_queue)
+		return;
+	/* Not from here: this runs inside record handling and releases. */
+	if (!e->dispatch)
+		sd_event_add_defer(e->p.event, &e->dispatch, on_dispatch, e);
+	else
+		sd_event_source_set_enabled(e->dispatch, SD_EVENT_ONESHOT);
+}
+
+static void on_image(void *ud, const struct image *img, const struct ecs_err *why)
+{
+	struct ectr *c = ud;
+	struct etask *t = c->task;
+	struct ecs_err err = { 0 };
+	struct prepared p = { 0 };
+	int r;
+	c->pull = NULL; /* the handle dies with this call */
+	t->st.pull_stopped_ms = engine_now_ms();
+	if (!img)
+		r = err_set(&err, why->code ? why->code : EIO, "CannotPullContainerError: %s",
+			    err_msg(why));
+	else if ((r = image_copy(img, &p.img, &err)) >= 0)
+		r = start_or_queue(c, &p, &err);
+	prepared_clear(&p);
+	if (r < 0)
+		ectr_fail_start(c, err_msg(&err));
+	else
+		etask_update(t);
+}
+
+static struct image_request image_request_for(const struct ectr *c)
+{
+	const struct agent_config *cfg = c->task->engine->p.cfg;
+	return (struct image_request){
+		.reference = c->td->image,
+		.datadir = cfg->datadir,
+		.pull_behavior = agent_config_pull_behavior_name(cfg),
+		.insecure_registries = (const char *const *)cfg->insecure_registries.items,
+		.n_insecure_registries = cfg->insecure_registries.n,
+		.auth_type = agent_config_auth_type_name(cfg),
+		.auth_data = cfg->engine_auth_data,
+		.ca_file = cfg->registry_ca_file,
+		.timeout_ms = cfg->pull_timeout / 1000,
+		.inactivity_timeout_ms = cfg->pull_inactivity_timeout / 1000,
+	};
+}
+
+int ectr_start(struct ectr *c, struct ecs_err *err)
+{
+	struct etask *t = c->task;
+	struct engine *e = t->engine;
+	struct state_container *sc = ectr_st(c);
+	struct prepared p = { 0 };
+	int r;
+
+	if (!c->td)
+		return err_set(err, EINVAL, "CannotCreateContainerError: no definition for %s",
+			       sc->name);
+	if (!image_ref_supported(c->td->image))
+		return err_set(err, EINVAL, "CannotPullContainerError: %s: invalid reference format",
+			       c->td->image);
+	/* PREPARING is not saved: preparing is idempotent, so a restart that
+	 * finds the container NEW prepares it again over whatever exists, and a
+	 * stopped task's cleanup removes it. One fsync less per container. */
+	sc->step = CTR_STEP_PREPARING;
+	sc->status = ST_PENDING;
+	sc->created_ms = engine_now_ms();
+	if (!t->st.pull_started_ms)
+		t->st.pull_started_ms = engine_now_ms();
+	struct image_request rq = image_request_for(c);
+	r = image_fetch(e->fetcher, &rq, &p.img, on_image, c, &c->pull, err);
+	if (r == 0)
+		return 0; /* on_image goes on */
+	if (r > 0) {
+		t->st.pull_stopped_ms = engine_now_ms();
+		r = start_or_queue(c, &p, err);
+	} else {
+		err_wrap(err, "CannotPullContainerError: %s", c->td->image);
+	}
 	prepared_clear(&p);
 	return r;
 }

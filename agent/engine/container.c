@@ -29,6 +29,9 @@ void ectr_release(struct ectr *c)
 	c->watch = sd_event_source_disable_unref(c->watch);
 	c->kill_timer = sd_event_source_disable_unref(c->kill_timer);
 	c->start_timer = sd_event_source_disable_unref(c->start_timer);
+	image_fetch_cancel(c->pull);
+	c->pull = NULL;
+	ectr_start_done(c);
 }
 
 static void set_reason(struct state_container *sc, const char *reason)
@@ -155,6 +158,7 @@ void ectr_poll_records(struct ectr *c)
 		sc->status = ST_RUNNING;
 		sc->started_ms = s.started_ms;
 		sc->container_pid = s.pid;
+		ectr_start_done(c);
 		log_info("Task %s container %s: running (pid %d)", etask_name(c->task), sc->name,
 			 (int)s.pid);
 		changed = true;

@@ -37,6 +37,8 @@ enum ctr_step {
 struct etask;
 struct telemetry_buf;
 struct image_cache;
+struct image_fetcher;
+struct image_fetch;
 
 struct ectr {
 	struct etask *task;
@@ -46,6 +48,11 @@ struct ectr {
 	sd_event_source *watch;           /* inotify on dir */
 	sd_event_source *kill_timer;      /* SIGKILL after stop timeout */
 	sd_event_source *start_timer;     /* ECS_CONTAINER_START_TIMEOUT */
+	struct image_fetch *pull;         /* waiting for the image helper */
+	struct image *ready_img;          /* image kept while waiting for a start slot */
+	struct ectr *queue_next;          /* in engine->start_queue */
+	bool queued;                      /* waiting for a start slot */
+	bool starting;                    /* holds a start slot (shim spawned, not started) */
 	bool kill_sent;
 };
 
@@ -69,7 +76,15 @@ struct engine {
 	void *report_ud;
 	char *tasks_dir;                  /* DATADIR/tasks */
 	sd_event_source *liveness;        /* periodic shim liveness check */
+	sd_event_source *image_gc;        /* ECS_IMAGE_CLEANUP_INTERVAL */
 	struct image_cache *images;       /* resolved images */
+	struct image_fetcher *fetcher;    /* helper runs in flight */
+	/* Start slots: runtime starts in flight at once, so that a burst of
+	 * tasks does not run dozens of runc processes against each other on a
+	 * few cores (they then finish later than one after the other). */
+	unsigned starting, max_starting;
+	struct ectr *start_queue, *start_queue_tail;
+	sd_event_source *dispatch;        /* deferred: start queued containers */
 	/* Telemetry arrays handed out by engine_fill_telemetry. */
 	struct telemetry_buf *telemetry;
 };
@@ -125,6 +140,10 @@ void ectr_stop(struct ectr *c);
 /* Remove the container's rootfs, bundle and runtime record. */
 void ectr_cleanup(struct ectr *c);
 void ectr_release(struct ectr *c); /* drop event sources */
+/* container-start.c: the container's runtime start finished (it runs or it
+ * exited) or was abandoned: give its start slot to a queued container, and
+ * drop it from the queue if it waits there. */
+void ectr_start_done(struct ectr *c);
 /* Fail the container if it has not started within ECS_CONTAINER_START_TIMEOUT. */
 void arm_start_timer_for(struct ectr *c);
 const char *ectr_runtime_id(const struct ectr *c);
@@ -137,11 +156,17 @@ void etask_stop(struct etask *t, int stop_code, const char *reason);
 void etask_update(struct etask *t);
 /* Fail a task that never started: every container STOPPED with `reason`. */
 void etask_fail(struct etask *t, const char *reason);
+/* Container `c` could not be started (pull, create, spawn): it stops with
+ * `reason` and the task fails to start. */
+void ectr_fail_start(struct ectr *c, const char *reason);
 void etask_schedule_cleanup(struct etask *t);
 void etask_cleanup(struct etask *t);
 
 /* telemetry.c */
 void engine_telemetry_free(struct engine *e);
+
+/* image-gc.c: start the periodic image cleanup (unless disabled). */
+void image_gc_arm(struct engine *e);
 
 /* recover.c */
 /* Whether the container's shim died without a record (the container is then

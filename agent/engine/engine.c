@@ -36,7 +36,9 @@ int engine_new(const struct engine_params *p, struct engine **out, struct ecs_er
 	e->p = *p;
 	e->tasks_dir = path_join(p->cfg->datadir, "tasks");
 	e->images = image_cache_new();
-	if (!e->tasks_dir || !e->images) {
+	if (e->images)
+		e->fetcher = image_fetcher_new(p->event, p->image_helper, e->images);
+	if (!e->tasks_dir || !e->images || !e->fetcher) {
 		engine_free(e);
 		return err_set(err, ENOMEM, "allocating the engine");
 	}
@@ -59,6 +61,10 @@ void engine_free(struct engine *e)
 		etask_free(t);
 	}
 	sd_event_source_disable_unref(e->liveness);
+	sd_event_source_disable_unref(e->image_gc);
+	sd_event_source_disable_unref(e->dispatch);
+	/* After the tasks, which cancel their waits on it. */
+	image_fetcher_free(e->fetcher);
 	image_cache_free(e->images);
 	engine_telemetry_free(e);
 	free(e->tasks_dir);

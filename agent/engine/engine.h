@@ -72,6 +72,11 @@ void engine_stop_all(struct engine *e, int stop_code, const char *reason);
 /* Number of tasks not yet STOPPED. */
 unsigned engine_active_tasks(const struct engine *e);
 
+/* The manifest digests that containers of tasks not yet cleaned up use, read
+ * from the state in DATADIR (none when there is no state yet); the strings
+ * and the array are malloc'd. For `ecs-agent image rm`. */
+int engine_images_in_use(const char *datadir, char ***out, size_t *n, struct ecs_err *err);
+
 /* Host resources and ports, for registration. */
 int64_t engine_cpu_units(const struct engine *e);
 int64_t engine_memory_mib(const struct engine *e);

@@ -4,6 +4,7 @@ agent_libagent_a_SOURCES += \
 	agent/engine/engine.h agent/engine/engine-internal.h \
 	agent/engine/engine.c \
 	agent/engine/features.c \
+	agent/engine/image-gc.c \
 	agent/engine/admit.c \
 	agent/engine/command.c agent/engine/command.h \
 	agent/engine/container.c \

@@ -55,6 +55,14 @@ void etask_fail(struct etask *t, const char *reason)
 	etask_update(t);
 }
 
+void ectr_fail_start(struct ectr *c, const char *reason)
+{
+	/* As ECS: a container that could not be pulled, created or started
+	 * fails the whole task (TaskFailedToStart), not as an exit. */
+	ectr_fail(c, reason);
+	etask_fail(c->task, reason);
+}
+
 static int create_task_cgroup(struct etask *t, struct ecs_err *err)
 {
 	const struct agent_config *cfg = t->engine->p.cfg;
@@ -121,10 +129,8 @@ void etask_start(struct etask *t)
 		if (ectr_st(c)->step != CTR_STEP_NEW)
 			continue;
 		err_clear(&err);
-		if (ectr_start(c, &err) < 0) {
-			ectr_fail(c, err_msg(&err));
-			etask_update(t);
-		}
+		if (ectr_start(c, &err) < 0)
+			ectr_fail_start(c, err_msg(&err));
 	}
 	etask_update(t);
 }

@@ -2,7 +2,9 @@
 /* Resolved images kept in the daemon, so starting a container from a cached
  * image costs a few stat() calls instead of a helper process. An entry is
  * used only while its source is unchanged (the layout's index.json: same
- * inode, size and modification time) and every layer directory exists. */
+ * inode, size and modification time) and every layer directory exists. A
+ * registry image has no such source: its entry is used only when the pull
+ * behaviour allows a cached image (once, prefer-cached). */
 #include "autoconf.h"
 
 #include <errno.h>
@@ -104,7 +106,7 @@ static char *str_dup(const char *s, bool *oom)
 	return d;
 }
 
-static int image_copy(const struct image *src, struct image *dst, struct ecs_err *err)
+int image_copy(const struct image *src, struct image *dst, struct ecs_err *err)
 {
 	bool oom = false;
 	*dst = (struct image){
@@ -125,34 +127,64 @@ static int image_copy(const struct image *src, struct image *dst, struct ecs_err
 	return 0;
 }
 
-int image_resolve_cached(struct image_cache *c, const char *helper, const char *datadir,
-			 const char *ref, struct image *out, struct ecs_err *err)
+/* The entry for `ref`, dropping it when it is stale. */
+static struct cache_entry *find_fresh(struct image_cache *c, const char *ref, bool trust_registry)
 {
 	struct stat st;
-	bool have_stat = index_stat(ref, &st) == 0;
+	bool layout = strncmp(ref, "oci-layout:", 11) == 0;
+	bool have_stat = layout && index_stat(ref, &st) == 0;
 	struct cache_entry **pp = &c->head;
 	for (; *pp; pp = &(*pp)->next)
 		if (strcmp((*pp)->ref, ref) == 0)
 			break;
 	struct cache_entry *e = *pp;
-	if (e && have_stat && same_file(&e->index_st, &st) && layers_present(&e->img))
-		return image_copy(&e->img, out, err);
-	if (e) {
+	if (!e)
+		return NULL;
+	bool fresh = layout ? have_stat && same_file(&e->index_st, &st) : trust_registry;
+	if (fresh && layers_present(&e->img))
+		return e;
+	if (layout || fresh) {
+		/* Gone or changed for good; a registry entry merely not trusted
+		 * under this pull behaviour stays for the next time. */
 		*pp = e->next;
 		entry_free(e);
 		c->n--;
 	}
+	return NULL;
+}
 
-	int r = image_resolve(helper, datadir, ref, out, err);
-	if (r < 0 || !have_stat)
-		return r;
-	/* Remember it; failing to is not an error. */
-	e = calloc(1, sizeof(*e));
-	if (!e || !(e->ref = strdup(ref)) || image_copy(out, &e->img, NULL) < 0) {
+int image_cache_lookup(struct image_cache *c, const char *ref, bool trust_registry,
+		       struct image *out, struct ecs_err *err)
+{
+	*out = (struct image){ 0 };
+	struct cache_entry *e = find_fresh(c, ref, trust_registry);
+	if (!e)
+		return 0;
+	int r = image_copy(&e->img, out, err);
+	return r < 0 ? r : 1;
+}
+
+void image_cache_store(struct image_cache *c, const char *ref, const struct image *img)
+{
+	struct stat st = { 0 };
+	if (strncmp(ref, "oci-layout:", 11) == 0 && index_stat(ref, &st) < 0)
+		return;
+	struct cache_entry **pp = &c->head;
+	for (; *pp; pp = &(*pp)->next)
+		if (strcmp((*pp)->ref, ref) == 0) {
+			struct cache_entry *old = *pp;
+			*pp = old->next;
+			entry_free(old);
+			c->n--;
+			break;
+		}
+	/* Failing to remember is not an error. */
+	struct cache_entry *e = calloc(1, sizeof(*e));
+	if (!e || !(e->ref = strdup(ref)) || image_copy(img, &e->img, NULL) < 0) {
 		if (e)
 			free(e->ref);
 		free(e);
-		return r;
+		return;
 	}
 	e->index_st = st;
 	e->next = c->head;
@@ -165,5 +197,16 @@ int image_resolve_cached(struct image_cache *c, const char *helper, const char *
 		*last = NULL;
 		c->n--;
 	}
+}
+
+int image_resolve_cached(struct image_cache *c, const char *helper, const char *datadir,
+			 const char *ref, struct image *out, struct ecs_err *err)
+{
+	int r = image_cache_lookup(c, ref, false, out, err);
+	if (r != 0)
+		return r < 0 ? r : 0;
+	r = image_resolve(helper, datadir, ref, out, err);
+	if (r >= 0)
+		image_cache_store(c, ref, out);
 	return r;
 }

@@ -18,9 +18,6 @@
 #include "image/image.h"
 #include "json.h"
 
-/* The helper's answer is a few KiB; more is not an image config. */
-#define HELPER_OUTPUT_MAX (4u * 1024 * 1024)
-
 extern char **environ;
 
 /* Here rather than with the parsers: the daemon's side (user lookup, this
@@ -206,21 +203,27 @@ static int read_all(int fd, size_t max, char **out, size_t *len)
 	return 0;
 }
 
-int image_resolve(const char *helper, const char *datadir, const char *ref, struct image *out,
-		  struct ecs_err *err)
+int image_helper_spawn(const char *helper, char *const argv[], int *stdin_fd, int *stdout_fd,
+		       pid_t *pid, struct ecs_err *err)
 {
-	*out = (struct image){ 0 };
-	if (!image_ref_supported(ref))
-		return err_set(err, ENOTSUP, "%s: unsupported image reference", ref);
-	int pipefd[2];
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
+	int out[2], in[2] = { -1, -1 };
+	if (pipe2(out, O_CLOEXEC) < 0)
 		return err_set_errno(err, errno, "image helper pipe");
+	if (stdin_fd && pipe2(in, O_CLOEXEC) < 0) {
+		int e = errno;
+		close(out[0]);
+		close(out[1]);
+		return err_set_errno(err, e, "image helper pipe");
+	}
 	posix_spawn_file_actions_t fa;
 	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDOUT_FILENO);
-	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-	/* The daemon blocks SIGCHLD and friends for its signalfds: give the
-	 * helper a clean mask. */
+	posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO);
+	if (stdin_fd)
+		posix_spawn_file_actions_adddup2(&fa, in[0], STDIN_FILENO);
+	else
+		posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+	/* The daemon blocks SIGCHLD and friends for its signalfds and ignores
+	 * SIGPIPE: give the helper a clean mask and default dispositions. */
 	posix_spawnattr_t attr;
 	posix_spawnattr_init(&attr);
 	sigset_t none, all;
@@ -229,21 +232,42 @@ int image_resolve(const char *helper, const char *datadir, const char *ref, stru
 	posix_spawnattr_setsigmask(&attr, &none);
 	posix_spawnattr_setsigdefault(&attr, &all);
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	int r = posix_spawn(pid, helper, &fa, &attr, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	close(out[1]);
+	if (stdin_fd)
+		close(in[0]);
+	if (r != 0) {
+		close(out[0]);
+		if (stdin_fd)
+			close(in[1]);
+		return err_set_errno(err, r, "running %s", helper);
+	}
+	*stdout_fd = out[0];
+	if (stdin_fd)
+		*stdin_fd = in[1];
+	return 0;
+}
+
+int image_resolve(const char *helper, const char *datadir, const char *ref, struct image *out,
+		  struct ecs_err *err)
+{
+	*out = (struct image){ 0 };
+	if (strncmp(ref, "oci-layout:", 11) != 0)
+		return err_set(err, ENOTSUP, "%s: only oci-layout: references resolve synchronously",
+			       ref);
 	char *argv[] = { (char *)helper, "resolve", "--datadir", (char *)datadir, (char *)ref,
 			 NULL };
 	pid_t pid;
-	int r = posix_spawn(&pid, helper, &fa, &attr, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
-	close(pipefd[1]);
-	if (r != 0) {
-		close(pipefd[0]);
-		return err_set_errno(err, r, "running %s", helper);
-	}
+	int fd;
+	int r = image_helper_spawn(helper, argv, NULL, &fd, &pid, err);
+	if (r < 0)
+		return r;
 	_cleanup_free_ char *buf = NULL;
 	size_t len = 0;
-	int rr = read_all(pipefd[0], HELPER_OUTPUT_MAX, &buf, &len);
-	close(pipefd[0]);
+	int rr = read_all(fd, HELPER_OUTPUT_MAX, &buf, &len);
+	close(fd);
 	int status = 0;
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;

@@ -88,6 +88,16 @@ void oci_manifest_clear(struct oci_manifest *m);
 void oci_config_clear(struct oci_config *c);
 void oci_strv_free(char **v);
 
+/* ---- client.c: running the helper (daemon side) ---- */
+
+/* The helper's answer is a few KiB; more is not an image config. */
+#define HELPER_OUTPUT_MAX (4u * 1024 * 1024)
+/* Start `helper` with argv, stdout on a pipe (*stdout_fd, read end) and
+ * stdin on a pipe (*stdin_fd, write end) when stdin_fd is non-NULL, else
+ * /dev/null. Both fds are close-on-exec in the daemon. */
+int image_helper_spawn(const char *helper, char *const argv[], int *stdin_fd, int *stdout_fd,
+		       pid_t *pid, struct ecs_err *err);
+
 /* ---- ref.c: "oci-layout:PATH[:TAG]" ---- */
 
 /* Split a reference into its layout path and tag (NULL when none). The tag
@@ -105,25 +115,71 @@ int oci_ref_parse(const char *ref, char **path, char **tag, struct ecs_err *err)
  * removes `dir` on failure. */
 int layer_unpack(int blob_fd, enum oci_kind kind, const char *dir, const char *want_hex,
 		 int64_t want_size, const char *want_diff_hex, struct ecs_err *err);
+/* Extract an image archive (`docker save` output, an oci-archive; tar,
+ * optionally gzip or zstd) from `archive_fd` into `dir` (an existing,
+ * canonical absolute path). The archive is untrusted: only regular files and
+ * directories are accepted (links and devices refuse it), ".." components
+ * refuse it, leading '/' is stripped; files get mode 0600, directories 0700,
+ * and owners, times and xattrs are ignored. The caller removes `dir` on
+ * failure. */
+int layer_extract_archive(int archive_fd, const char *dir, struct ecs_err *err);
 
-/* ---- store.c: the layer store ---- */
+/* ---- store.c: the content store (layers, blobs, records) ---- */
+struct image;
 struct layer_store {
-	char *dir;   /* canonical DATADIR/layers */
-	int lock_fd; /* shared flock held while open */
+	char *dir;     /* canonical DATADIR/layers */
+	char *blobs;   /* canonical DATADIR/blobs */
+	char *datadir; /* as given */
+	int lock_fd;   /* DATADIR/store.lock, held shared while open */
 };
 
-/* Create DATADIR/layers/sha256 as needed, sweep stale tmp- directories when
- * no other resolve runs, and hold the store's shared lock until
- * store_close(). */
+/* Create DATADIR/layers/sha256 and DATADIR/blobs/sha256 as needed, take
+ * the store lock shared (image_store_lock) until store_close(), and sweep
+ * stale tmp- entries when no other request holds it. */
 int store_open(const char *datadir, struct layer_store *st, struct ecs_err *err);
 void store_close(struct layer_store *st);
 /* "DIR/sha256/<hex>", malloc'd. */
 int store_layer_path(const struct layer_store *st, const char *diff_hex, char **out,
 		     struct ecs_err *err);
+/* The unpacked directory of the layer with diff ID `diff_id` when it is in
+ * the store (0), else -ENOENT (without touching err). */
+int store_find_layer(const struct layer_store *st, const char *diff_id, char **out,
+		     struct ecs_err *err);
+/* Unpack the verified-on-the-fly blob at `blob_fd` (from its start) as
+ * layer `layer` with diff ID `diff_id`; *out is its directory. */
+int store_unpack_layer(const struct layer_store *st, int blob_fd, const struct oci_desc *layer,
+		       const char *diff_id, char **out, struct ecs_err *err);
 /* The unpacked directory of `layer` (whose diff ID is `diff_id`), unpacking
  * it from the layout at `layout_fd` if it is not in the store yet. */
 int store_ensure_layer(const struct layer_store *st, int layout_fd, const struct oci_desc *layer,
 		       const char *diff_id, char **out, struct ecs_err *err);
+/* A new empty file blobs/tmp-XXXXXX (path in *path): returns its fd. */
+int store_blob_tmp(const struct layer_store *st, char **path, struct ecs_err *err);
+/* Read blobs/sha256/<hex> of `digest` and verify it; absent or damaged
+ * (then deleted): -ENOENT without touching err. */
+int store_blob_get(const struct layer_store *st, const char *digest, size_t max, char **buf,
+		   size_t *len, struct ecs_err *err);
+/* Store an already verified blob under its digest (no-op when present). */
+int store_blob_put(const struct layer_store *st, const char *digest, const char *buf, size_t len,
+		   struct ecs_err *err);
+/* Lock the download of blob `hex` (blobs/lock-<hex>): the fd to pass to
+ * store_blob_unlock(). !wait: -EWOULDBLOCK when another process holds it. */
+int store_blob_lock(const struct layer_store *st, const char *hex, bool wait, struct ecs_err *err);
+void store_blob_unlock(const struct layer_store *st, const char *hex, int fd);
+/* Record that `name` resolved to `img` (records.h): a new record when the
+ * name is new, its manifest changed or `pulled`; else lastUsedAt only. */
+int store_record(const struct layer_store *st, const char *name, const struct image *img,
+		 const char *config_digest, char *const *diff_ids, bool pulled, struct ecs_err *err);
+
+/* ---- layout.c ---- */
+
+/* The entry of `idx` for this host (linux + host architecture; the only
+ * entry when it has no platform). `what` names the index in errors. */
+int oci_index_pick_platform(const struct oci_index *idx, const char *what, size_t *pick,
+			    struct ecs_err *err);
+/* image_resolve_local() in an open store, recording the image. */
+int layout_resolve(struct layer_store *st, const char *ref, struct image *out,
+		   struct ecs_err *err);
 
 /* ---- user.c: passwd/group parsing ---- */
 

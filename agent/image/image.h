@@ -22,7 +22,10 @@
  */
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
+
+#include <systemd/sd-event.h>
 
 #include "error.h"
 
@@ -39,9 +42,11 @@ struct image {
 	size_t n_layers;
 };
 void image_clear(struct image *img);
+/* A deep copy (on failure *dst is empty). */
+int image_copy(const struct image *src, struct image *dst, struct ecs_err *err);
 
-/* Whether `ref` names an image source this build can read
- * ("oci-layout:..."); others are refused with -ENOTSUP by image_resolve. */
+/* Whether `ref` names an image source this build can read: "oci-layout:..."
+ * or a well-formed registry reference (name.h). */
 bool image_ref_supported(const char *ref);
 
 /* Read the image named by `ref`, verifying every blob's sha256, and unpack
@@ -63,6 +68,46 @@ struct image_cache *image_cache_new(void);
 void image_cache_free(struct image_cache *c);
 int image_resolve_cached(struct image_cache *c, const char *helper, const char *datadir,
 			 const char *ref, struct image *out, struct ecs_err *err);
+/* The cache's parts: a hit copies the image into *out and returns 1, a miss
+ * returns 0. Registry images are trusted only when `trust_registry` (the pull
+ * behaviour is once or prefer-cached); layouts are checked by their index. */
+int image_cache_lookup(struct image_cache *c, const char *ref, bool trust_registry,
+		       struct image *out, struct ecs_err *err);
+void image_cache_store(struct image_cache *c, const char *ref, const struct image *img);
+
+/* One request to the helper (docs/images.md, "Helper protocol"). Strings may
+ * be NULL (absent); credentials are sent on the helper's stdin only. */
+struct image_request {
+	const char *reference;
+	const char *datadir;
+	const char *pull_behavior;          /* "default", "always", "once", "prefer-cached" */
+	const char *const *insecure_registries;
+	size_t n_insecure_registries;
+	const char *auth_type, *auth_data;  /* ECS_ENGINE_AUTH_TYPE / _DATA */
+	const char *username, *password;    /* per-task credentials */
+	const char *ca_file;
+	uint64_t timeout_ms, inactivity_timeout_ms; /* 0: helper's default */
+};
+char *image_request_to_json(const struct image_request *rq, struct ecs_err *err);
+
+/* Images resolved or pulled by the helper without blocking the daemon's
+ * event loop. Requests for a reference already in flight wait for that one;
+ * answers go into the cache. */
+struct image_fetcher;
+struct image_fetch;
+typedef void (*image_fetch_fn)(void *ud, const struct image *img, const struct ecs_err *err);
+struct image_fetcher *image_fetcher_new(sd_event *ev, const char *helper,
+					struct image_cache *cache);
+/* Kills helpers still running and drops their waiters without calling them. */
+void image_fetcher_free(struct image_fetcher *f);
+/* Answer from the cache (1, *out filled) or start/join a helper run (0,
+ * *handle set; `fn` is called once, later, from the event loop, unless the
+ * handle is cancelled first). */
+int image_fetch(struct image_fetcher *f, const struct image_request *rq, struct image *out,
+		image_fetch_fn fn, void *ud, struct image_fetch **handle, struct ecs_err *err);
+/* Stop waiting (NULL is fine). The helper keeps running for other waiters,
+ * or finishes on its own and is reaped by the daemon's SIGCHLD handler. */
+void image_fetch_cancel(struct image_fetch *h);
 
 /* The helper's output for `img` (JSON, malloc'd), and its parser: the
  * protocol between ecs-agent-image and image_resolve(). An error travels as

@@ -430,3 +430,100 @@ int layer_unpack(int blob_fd, enum oci_kind kind, const char *dir, const char *w
 			       want_hex, got, want_diff_hex);
 	return 0;
 }
+
+/* ---- image archives (ecs-agent-image load) ---- */
+
+/* An archive entry allowed in an image archive: a plain file or a
+ * directory. Links could redirect later reads, devices have no business in
+ * `docker save` or oci-archive output. */
+static int archive_entry_kind_ok(struct archive_entry *e, const char *raw, struct ecs_err *err)
+{
+	if (archive_entry_hardlink(e))
+		return err_set(err, EINVAL, "archive entry \"%.200s\" is a hard link: refused", raw);
+	switch (archive_entry_filetype(e)) {
+	case AE_IFREG:
+	case AE_IFDIR:
+		return 0;
+	case AE_IFLNK:
+		return err_set(err, EINVAL, "archive entry \"%.200s\" is a symbolic link: refused", raw);
+	default:
+		return err_set(err, EINVAL, "archive entry \"%.200s\" is not a file or directory: refused",
+			       raw);
+	}
+}
+
+static int extract_plain_entry(struct archive *in, struct archive *out, struct archive_entry *e,
+			       const char *dir, struct ecs_err *err)
+{
+	const char *name = archive_entry_pathname(e);
+	if (!name)
+		return err_set(err, EINVAL, "archive entry with an unreadable name");
+	_cleanup_free_ char *raw = strdup(name);
+	if (!raw)
+		return err_set(err, ENOMEM, "out of memory");
+	char rel[PATH_MAX], full[PATH_MAX];
+	int r = archive_entry_kind_ok(e, raw, err);
+	if (r < 0)
+		return r;
+	if ((r = norm_path(raw, rel, sizeof(rel), err)) < 0)
+		return (err_wrap(err, "archive entry"), r);
+	if (!*rel)
+		return 0; /* "./": the directory itself */
+	if ((size_t)snprintf(full, sizeof(full), "%s/%s", dir, rel) >= sizeof(full))
+		return err_set(err, ENAMETOOLONG, "archive entry \"%.200s\" is too long", raw);
+	archive_entry_set_pathname(e, full);
+	/* The content belongs to the agent, whatever the archive says. */
+	archive_entry_set_perm(e, archive_entry_filetype(e) == AE_IFDIR ? 0700 : 0600);
+	archive_entry_xattr_clear(e);
+	archive_entry_acl_clear(e);
+	r = archive_write_header(out, e);
+	if (r < ARCHIVE_WARN)
+		return err_set(err, archive_errno(out) > 0 ? archive_errno(out) : EINVAL,
+			       "archive entry \"%.200s\": %s", raw, archive_error_string(out));
+	if (archive_entry_size(e) > 0 && (r = copy_data(in, out, err)) < 0)
+		return (err_wrap(err, "archive entry \"%.200s\"", raw), r);
+	if (archive_write_finish_entry(out) < ARCHIVE_WARN)
+		return err_set(err, EIO, "archive entry \"%.200s\": %s", raw, archive_error_string(out));
+	return 0;
+}
+
+int layer_extract_archive(int archive_fd, const char *dir, struct ecs_err *err)
+{
+	_cleanup_(archive_read_freep) struct archive *in = archive_read_new();
+	struct archive *out = archive_write_disk_new();
+	int r = 0;
+	if (!in || !out) {
+		r = err_set(err, ENOMEM, "out of memory");
+		goto done;
+	}
+	archive_read_support_format_tar(in);
+	/* `docker save | gzip` is common; an external decompressor is not
+	 * wanted (ARCHIVE_WARN), so only the built-in filters count. */
+	(void)archive_read_support_filter_gzip(in);
+	(void)archive_read_support_filter_zstd(in);
+	/* Neither owners nor modes nor times from the archive. */
+	archive_write_disk_set_options(out, ARCHIVE_EXTRACT_SECURE_SYMLINKS |
+						    ARCHIVE_EXTRACT_SECURE_NODOTDOT |
+						    ARCHIVE_EXTRACT_NO_OVERWRITE);
+	if (archive_read_open_fd(in, archive_fd, LAYER_BUF) != ARCHIVE_OK) {
+		r = err_set(err, EINVAL, "image archive: %s", archive_error_string(in));
+		goto done;
+	}
+	for (;;) {
+		struct archive_entry *e;
+		int ar = archive_read_next_header(in, &e);
+		if (ar == ARCHIVE_EOF)
+			break;
+		if (ar < ARCHIVE_WARN) {
+			r = err_set(err, EINVAL, "image archive: %s", archive_error_string(in));
+			goto done;
+		}
+		if ((r = extract_plain_entry(in, out, e, dir, err)) < 0)
+			goto done;
+	}
+	if (archive_write_close(out) < ARCHIVE_WARN)
+		r = err_set(err, EIO, "finishing image archive: %s", archive_error_string(out));
+done:
+	archive_write_free(out);
+	return r;
+}

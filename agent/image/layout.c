@@ -144,6 +144,19 @@ static int pick_platform(const struct oci_index *idx, const size_t *cand, size_t
 	return err_set(err, EINVAL, "%s has %zu images for linux/%s", what, found, HOST_ARCH);
 }
 
+int oci_index_pick_platform(const struct oci_index *idx, const char *what, size_t *pick,
+			    struct ecs_err *err)
+{
+	if (!idx->n_manifests)
+		return err_set(err, ENOENT, "index %s is empty", what);
+	_cleanup_free_ size_t *cand = calloc(idx->n_manifests, sizeof(*cand));
+	if (!cand)
+		return err_set(err, ENOMEM, "out of memory");
+	for (size_t i = 0; i < idx->n_manifests; i++)
+		cand[i] = i;
+	return pick_platform(idx, cand, idx->n_manifests, pick, what, err);
+}
+
 /* Choose the top-level entry by tag (or the only one) and copy it. */
 static int pick_top(const struct oci_index *idx, const char *path, const char *tag,
 		    struct oci_desc *out, struct ecs_err *err)
@@ -215,16 +228,8 @@ static int find_manifest(int layout_fd, const char *path, struct oci_desc *desc,
 		*buf = NULL;
 		if (r < 0)
 			return (err_wrap(err, "%s: %s", path, desc->digest), r);
-		_cleanup_free_ size_t *cand = calloc(idx.n_manifests + 1, sizeof(*cand));
 		size_t pick = 0;
-		if (!cand) {
-			oci_index_clear(&idx);
-			return err_set(err, ENOMEM, "out of memory");
-		}
-		for (size_t i = 0; i < idx.n_manifests; i++)
-			cand[i] = i;
-		r = idx.n_manifests ? pick_platform(&idx, cand, idx.n_manifests, &pick, desc->digest, err)
-				    : err_set(err, ENOENT, "index %s is empty", desc->digest);
+		r = oci_index_pick_platform(&idx, desc->digest, &pick, err);
 		if (r < 0) {
 			oci_index_clear(&idx);
 			return (err_wrap(err, "%s", path), r);
@@ -258,21 +263,15 @@ static int load_config(int layout_fd, const char *path, const struct oci_manifes
 	return 0;
 }
 
-static int unpack_layers(const char *datadir, int layout_fd, const struct oci_manifest *m,
+static int unpack_layers(struct layer_store *st, int layout_fd, const struct oci_manifest *m,
 			 const struct oci_config *cfg, char ***dirs, struct ecs_err *err)
 {
-	struct layer_store st;
-	int r = store_open(datadir, &st, err);
-	if (r < 0)
-		return r;
+	int r = 0;
 	char **v = calloc(m->n_layers + 1, sizeof(*v));
-	if (!v) {
-		store_close(&st);
+	if (!v)
 		return err_set(err, ENOMEM, "out of memory");
-	}
 	for (size_t i = 0; i < m->n_layers && r >= 0; i++)
-		r = store_ensure_layer(&st, layout_fd, &m->layers[i], cfg->diff_ids[i], &v[i], err);
-	store_close(&st);
+		r = store_ensure_layer(st, layout_fd, &m->layers[i], cfg->diff_ids[i], &v[i], err);
 	if (r < 0) {
 		oci_strv_free(v);
 		return r;
@@ -283,6 +282,24 @@ static int unpack_layers(const char *datadir, int layout_fd, const struct oci_ma
 
 int image_resolve_local(const char *datadir, const char *ref, struct image *out,
 			struct ecs_err *err)
+{
+	struct layer_store st;
+	_cleanup_free_ char *path = NULL, *tag = NULL;
+	*out = (struct image){ 0 };
+	/* Before the store is opened (and created): a reference that is not a
+	 * layout leaves no trace. */
+	int r = oci_ref_parse(ref, &path, &tag, err);
+	if (r < 0)
+		return r;
+	if ((r = store_open(datadir, &st, err)) < 0)
+		return r;
+	r = layout_resolve(&st, ref, out, err);
+	store_close(&st);
+	return r;
+}
+
+int layout_resolve(struct layer_store *st, const char *ref, struct image *out,
+		   struct ecs_err *err)
 {
 	_cleanup_free_ char *path = NULL, *tag = NULL, *buf = NULL;
 	struct oci_index idx = { 0 };
@@ -319,7 +336,7 @@ int image_resolve_local(const char *datadir, const char *ref, struct image *out,
 	if ((r = load_config(layout_fd, path, &m, &cfg, err)) < 0)
 		goto done;
 	char **dirs = NULL;
-	if ((r = unpack_layers(datadir, layout_fd, &m, &cfg, &dirs, err)) < 0) {
+	if ((r = unpack_layers(st, layout_fd, &m, &cfg, &dirs, err)) < 0) {
 		err_wrap(err, "%s", ref);
 		goto done;
 	}
@@ -336,6 +353,10 @@ int image_resolve_local(const char *datadir, const char *ref, struct image *out,
 	if (!out->reference) {
 		image_clear(out);
 		r = err_set(err, ENOMEM, "out of memory");
+	} else if ((r = store_record(st, ref, out, m.config.digest, cfg.diff_ids, false, err)) < 0) {
+		/* Without a record the collector would see its layers as unused. */
+		image_clear(out);
+		err_wrap(err, "%s: recording the image", ref);
 	}
 done:
 	oci_desc_clear(&desc);

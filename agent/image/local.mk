@@ -7,6 +7,7 @@ agent_libagent_a_SOURCES += \
 	agent/image/image-internal.h \
 	agent/image/cache.c \
 	agent/image/client.c \
+	agent/image/fetch.c \
 	agent/image/ref.c \
 	agent/image/rootfs.c \
 	agent/image/user.c

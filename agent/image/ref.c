@@ -7,18 +7,29 @@
 
 #include "image.h"
 #include "image/image-internal.h"
+#include "image/name.h"
 
 #define OCI_LAYOUT_PREFIX "oci-layout:"
 
-bool image_ref_supported(const char *ref)
+static bool is_layout_ref(const char *ref)
 {
 	return ref && strncmp(ref, OCI_LAYOUT_PREFIX, strlen(OCI_LAYOUT_PREFIX)) == 0;
+}
+
+bool image_ref_supported(const char *ref)
+{
+	if (!ref)
+		return false;
+	if (is_layout_ref(ref))
+		return true;
+	_cleanup_(image_name_clear) struct image_name n = { 0 };
+	return image_name_parse(ref, &n, NULL) == 0;
 }
 
 int oci_ref_parse(const char *ref, char **path, char **tag, struct ecs_err *err)
 {
 	*path = *tag = NULL;
-	if (!image_ref_supported(ref))
+	if (!is_layout_ref(ref))
 		return err_set(err, ENOTSUP, "unsupported image reference \"%.200s\"", ref ? ref : "");
 	const char *rest = ref + strlen(OCI_LAYOUT_PREFIX);
 	if (rest[0] != '/')

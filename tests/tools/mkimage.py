@@ -12,6 +12,23 @@ org.opencontainers.image.ref.name annotation). The output is deterministic:
 the same inputs give the same digests. Prints the image reference
 oci-layout:OUTDIR:TAG.
 
+Layers, lowest first: the busybox base (plus --add-binary), one per
+--extra-layer DIR, one per --layer-tar FILE, one per --size-mb N (N MiB of
+seeded pseudo-random bytes in filler/LAYER/part-*, hardly compressible;
+--seed picks the bytes), one per --layer SPEC and per --extra-layers
+PRESET (in that order), then the --whiteout layer. Images built with the
+same options up to their top layer share those layers, digests included,
+which is how tests make images sharing a base. A SPEC is comma-separated
+operations:
+
+    file:PATH=TEXT   dir:PATH   symlink:PATH=TARGET
+    rm:PATH          a whiteout (.wh.NAME) deleting PATH from lower layers
+    opaque:DIR       DIR replaced: its lower content hidden (.wh..wh..opq)
+
+The preset whiteout-demo adds two layers: demo/{keep,gone,olddir/a,
+olddir/sub/b}, then one deleting demo/gone and making demo/olddir opaque
+with a new demo/olddir/c; merged, demo holds keep and olddir/c only.
+
 Standard library only, plus the zstd command for --compression zstd.
 """
 import argparse
@@ -21,6 +38,7 @@ import io
 import json
 import os
 import platform
+import random
 import re
 import stat
 import subprocess
@@ -185,26 +203,99 @@ def layer_from_dir(root):
 
 
 def whiteout_layer(paths, lower):
-    """A layer of ".wh." entries. Their parent directories are repeated
-    with the metadata the lower layers give them: an unpacker creates a
-    missing parent with default metadata, which would show in the merged
-    view."""
+    """A layer of ".wh." entries deleting `paths` (parents as below)."""
     layer = Layer()
     for p in paths:
         p = image_path(p)
+        lower_parents(layer, p, lower)
         parent, _, base = p.rpartition("/")
-        parts = parent.split("/") if parent else []
-        for i in range(1, len(parts) + 1):
-            d = "/".join(parts[:i])
-            found = next((l.entries[d] for l in reversed(lower) if d in l.entries), None)
-            if found and found[0].isdir():
-                layer.entries[d] = found
-            else:
-                layer.entries[d] = (layer._info(d, tarfile.DIRTYPE, 0o755), None)
         wh = f"{parent}/.wh.{base}" if parent else f".wh.{base}"
         ti = layer._info(wh, tarfile.REGTYPE, 0o644)
         ti.size = 0
         layer.entries[wh] = (ti, b"")
+    return layer
+
+
+def lower_parents(layer, path, lower):
+    """Put the parent directories of `path` into `layer` with the metadata
+    the lower layers give them: an unpacker creates a missing parent with
+    default metadata, which would show in the merged view."""
+    parts = path.split("/")[:-1]
+    for i in range(1, len(parts) + 1):
+        d = "/".join(parts[:i])
+        if d in layer.entries:
+            continue
+        found = next((l.entries[d] for l in reversed(lower) if d in l.entries), None)
+        if found and found[0].isdir():
+            layer.entries[d] = found
+        else:
+            layer.entries[d] = (layer._info(d, tarfile.DIRTYPE, 0o755), None)
+
+
+def filler_layer(index, mib, seed):
+    """`mib` MiB of pseudo-random bytes from (seed, index), in 1 MiB files."""
+    layer = Layer()
+    rng = random.Random(f"mkimage-filler:{seed}:{index}")
+    left = int(mib * 1024 * 1024)
+    if left <= 0:
+        die(f"--size-mb {mib}: expected a positive size")
+    part = 0
+    while left > 0:
+        n = min(left, 1024 * 1024)
+        layer.file(f"filler/{index}/part-{part:04d}", rng.randbytes(n))
+        left -= n
+        part += 1
+    return layer
+
+
+PRESETS = {
+    "whiteout-demo": [
+        "dir:demo,file:demo/keep=keep,file:demo/gone=gone,file:demo/olddir/a=a,"
+        "file:demo/olddir/sub/b=b",
+        "rm:demo/gone,opaque:demo/olddir,file:demo/olddir/c=c",
+    ],
+}
+
+
+def spec_layer(spec, lower):
+    layer = Layer()
+    for op in spec.split(","):
+        kind, sep, arg = op.partition(":")
+        if not sep:
+            die(f"--layer {spec!r}: {op!r} is not KIND:ARG")
+        if kind in ("file", "symlink"):
+            path, eq, value = arg.partition("=")
+            if not eq:
+                die(f"--layer {spec!r}: {op!r} needs PATH=VALUE")
+            path = image_path(path)
+            lower_parents(layer, path, lower)
+            if kind == "file":
+                layer.file(path, value.encode())
+            else:
+                layer.symlink(path, value)
+        elif kind == "dir":
+            path = image_path(arg)
+            lower_parents(layer, path, lower)
+            layer.dir(path, 0o755)
+        elif kind == "rm":
+            path = image_path(arg)
+            lower_parents(layer, path, lower)
+            parent, _, base = path.rpartition("/")
+            ti = layer._info(f"{parent}/.wh.{base}" if parent else f".wh.{base}",
+                             tarfile.REGTYPE, 0o644)
+            layer.entries[ti.name] = (ti, b"")
+        elif kind == "opaque":
+            path = image_path(arg)
+            lower_parents(layer, path, lower)
+            found = next((l.entries[path] for l in reversed(lower) if path in l.entries), None)
+            if found and found[0].isdir():
+                layer.entries[path] = found
+            else:
+                layer.dir(path, 0o755)
+            ti = layer._info(f"{path}/.wh..wh..opq", tarfile.REGTYPE, 0o644)
+            layer.entries[ti.name] = (ti, b"")
+        else:
+            die(f"--layer {spec!r}: unknown operation {kind!r}")
     return layer
 
 
@@ -270,6 +361,14 @@ def main():
                     help="an existing uncompressed tar as a layer, as is")
     ap.add_argument("--whiteout", action="append", default=[], metavar="PATH",
                     help="a top layer deleting PATH")
+    ap.add_argument("--size-mb", action="append", default=[], type=float, metavar="N",
+                    help="a filler layer of N MiB of seeded random bytes")
+    ap.add_argument("--seed", default="0", help="seed of the --size-mb bytes")
+    ap.add_argument("--layer", action="append", default=[], metavar="SPEC",
+                    help="a layer: comma-separated file:PATH=TEXT, dir:PATH, "
+                    "symlink:PATH=TARGET, rm:PATH (a whiteout), opaque:DIR")
+    ap.add_argument("--extra-layers", action="append", default=[], choices=sorted(PRESETS),
+                    help="canned layers: whiteout-demo")
     ap.add_argument("--compression", choices=sorted(MEDIA_LAYER), default="gzip")
     ap.add_argument("--corrupt-diff-id", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args()
@@ -288,6 +387,12 @@ def main():
     for path in a.layer_tar:
         with open(path, "rb") as f:
             tars.append(f.read())
+    for i, mib in enumerate(a.size_mb):
+        tars.append(filler_layer(i, mib, a.seed).tar())
+    for spec in a.layer + [s for p in a.extra_layers for s in PRESETS[p]]:
+        layer = spec_layer(spec, built)
+        built.append(layer)
+        tars.append(layer.tar())
     if a.whiteout:
         tars.append(whiteout_layer(a.whiteout, built).tar())
 

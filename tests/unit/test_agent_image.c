@@ -24,6 +24,7 @@
 
 #include "image/image.h"
 #include "image/image-internal.h"
+#include "image/records.h"
 
 #ifndef MKIMAGE
 #error "MKIMAGE must name tests/tools/mkimage.py"
@@ -139,7 +140,9 @@ static void test_ref_parse(void **state)
 	assert_int_equal(oci_ref_parse("oci-layout:/x:", &path, &tag, NULL), -EINVAL);
 	assert_int_equal(oci_ref_parse("busybox:latest", &path, &tag, NULL), -ENOTSUP);
 	assert_true(image_ref_supported("oci-layout:/x"));
-	assert_false(image_ref_supported("docker.io/library/busybox"));
+	/* Registry names are supported since issue 5; malformed ones are not. */
+	assert_true(image_ref_supported("docker.io/library/busybox"));
+	assert_false(image_ref_supported("Docker.io/Library/BusyBox!"));
 	struct image img;
 	assert_int_equal(image_resolve_local("/nonexistent", "busybox", &img, NULL), -ENOTSUP);
 }
@@ -189,6 +192,25 @@ static void test_resolve_busybox(void **state)
 	assert_int_equal(count_entries(layers, ""), 1);
 	_cleanup_free_ char *top = xasprintf("%s/layers", data);
 	assert_int_equal(count_entries(top, "tmp-"), 0);
+
+	/* A layout image has a record too (the collector must see its layers
+	 * as referenced), updated on every resolve. */
+	struct image_record rec;
+	assert_int_equal(image_record_load(data, busybox_ref, &rec, &err), 0);
+	assert_string_equal(rec.manifest_digest, img.digest);
+	assert_int_equal(rec.n_layers, 1);
+	assert_string_equal(rec.layers[0] + strlen("sha256:"), strrchr(l, '/') + 1);
+	assert_true(rec.size > 0);
+	int64_t pulled = rec.pulled_at_ms, used = rec.last_used_ms;
+	image_record_clear(&rec);
+	usleep(5000);
+	struct image again;
+	assert_int_equal(image_resolve_local(data, busybox_ref, &again, &err), 0);
+	assert_int_equal(image_record_load(data, busybox_ref, &rec, &err), 0);
+	assert_int_equal(rec.pulled_at_ms, pulled);
+	assert_true(rec.last_used_ms > used);
+	image_record_clear(&rec);
+	image_clear(&again);
 	image_clear(&img);
 	image_clear(&img); /* idempotent */
 }

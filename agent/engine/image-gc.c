@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Image garbage collection as ECS does it: every ECS_IMAGE_CLEANUP_INTERVAL
+ * the helper deletes up to ECS_NUM_IMAGES_DELETE_PER_CYCLE images unused for
+ * ECS_IMAGE_MINIMUM_CLEANUP_AGE, least recently used first, keeping every
+ * image a task not yet cleaned up refers to (docs/images.md). The helper
+ * holds the store lock exclusively, so it never overlaps a pull. */
+#include "autoconf.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine-internal.h"
+#include "image/image-internal.h"
+#include "image/image.h"
+#include "log.h"
+
+/* The digests of images that containers of tasks not yet cleaned up use,
+ * as "--keep" "DIGEST" argument pairs appended to argv at *n. */
+static int add_keeps(struct engine *e, char ***argv, size_t *n, size_t *cap)
+{
+	for (struct etask *t = e->tasks; t; t = t->next) {
+		if (t->st.step >= TASK_STEP_CLEANED)
+			continue;
+		for (size_t i = 0; i < t->st.n_containers; i++) {
+			const char *d = t->st.containers[i].image_digest;
+			if (!d)
+				continue;
+			if (*n + 3 > *cap) {
+				size_t c = *cap ? *cap * 2 : 32;
+				char **grown = realloc(*argv, c * sizeof(**argv));
+				if (!grown)
+					return -ENOMEM;
+				*argv = grown;
+				*cap = c;
+			}
+			(*argv)[(*n)++] = (char *)"--keep";
+			(*argv)[(*n)++] = (char *)d;
+		}
+	}
+	return 0;
+}
+
+static int on_gc_output(sd_event_source *s, int fd, uint32_t revents, void *ud)
+{
+	char buf[4096];
+	ssize_t k = read(fd, buf, sizeof(buf) - 1);
+	if (k > 0) {
+		buf[k] = '\0';
+		buf[strcspn(buf, "\n")] = '\0';
+		log_info("Image cleanup: %s", buf);
+		return 0;
+	}
+	if (k < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	sd_event_source_disable_unref(s);
+	close(fd);
+	return 0;
+}
+
+static void run_gc(struct engine *e)
+{
+	const struct agent_config *cfg = e->p.cfg;
+	char age[32], max[32];
+	snprintf(age, sizeof(age), "%llu",
+		 (unsigned long long)(cfg->image_min_cleanup_age / 1000000u));
+	snprintf(max, sizeof(max), "%lld", (long long)cfg->images_delete_per_cycle);
+	char *fixed[] = { (char *)e->p.image_helper, "gc", "--datadir", cfg->datadir,
+			  "--min-age", age, "--max", max };
+	size_t n = 0, cap = 0;
+	char **argv = NULL;
+	if (add_keeps(e, &argv, &n, &cap) < 0 ||
+	    !(argv = realloc(argv, (n + ARRAY_SIZE(fixed) + 1) * sizeof(*argv)))) {
+		log_warn("Image cleanup: out of memory");
+		return;
+	}
+	memmove(argv + ARRAY_SIZE(fixed), argv, n * sizeof(*argv));
+	memcpy(argv, fixed, sizeof(fixed));
+	argv[n + ARRAY_SIZE(fixed)] = NULL;
+
+	struct ecs_err err = { 0 };
+	pid_t pid;
+	int fd;
+	/* The daemon's SIGCHLD handler reaps it. */
+	int r = image_helper_spawn(e->p.image_helper, argv, NULL, &fd, &pid, &err);
+	free(argv);
+	if (r < 0) {
+		log_warn("Image cleanup: %s", err_msg(&err));
+		return;
+	}
+	sd_event_source *io = NULL;
+	if (fcntl(fd, F_SETFL, O_NONBLOCK) < 0 ||
+	    sd_event_add_io(e->p.event, &io, fd, EPOLLIN, on_gc_output, NULL) < 0) {
+		close(fd);
+		return;
+	}
+	/* The source closes itself at EOF; the event loop owns it until then. */
+	sd_event_source_set_floating(io, true);
+	sd_event_source_unref(io);
+}
+
+static int on_gc_timer(sd_event_source *s, uint64_t usec, void *ud)
+{
+	struct engine *e = ud;
+	run_gc(e);
+	sd_event_source_set_time(s, usec + e->p.cfg->image_cleanup_interval);
+	sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+	return 0;
+}
+
+void image_gc_arm(struct engine *e)
+{
+	const struct agent_config *cfg = e->p.cfg;
+	if (cfg->disable_image_cleanup) {
+		log_info("Image cleanup is disabled (ECS_DISABLE_IMAGE_CLEANUP)");
+		return;
+	}
+	sd_event_add_time_relative(e->p.event, &e->image_gc, CLOCK_MONOTONIC,
+				   cfg->image_cleanup_interval, 0, on_gc_timer, e);
+}
+
+int engine_images_in_use(const char *datadir, char ***out, size_t *n, struct ecs_err *err)
+{
+	*out = NULL;
+	*n = 0;
+	char db[4096];
+	snprintf(db, sizeof(db), "%s/state.db", datadir);
+	if (access(db, F_OK) < 0)
+		return 0;
+	struct state *st = NULL;
+	int r = state_open(datadir, &st, err);
+	if (r < 0)
+		return r;
+	struct state_task *tasks = NULL;
+	size_t n_tasks = 0;
+	r = state_tasks_load(st, &tasks, &n_tasks, err);
+	state_close(st);
+	if (r < 0)
+		return r;
+	size_t cap = 0;
+	for (size_t i = 0; i < n_tasks && r >= 0; i++) {
+		if (tasks[i].step >= TASK_STEP_CLEANED)
+			continue;
+		for (size_t k = 0; k < tasks[i].n_containers && r >= 0; k++) {
+			const char *d = tasks[i].containers[k].image_digest;
+			if (!d)
+				continue;
+			if (*n == cap) {
+				cap = cap ? cap * 2 : 16;
+				char **grown = realloc(*out, cap * sizeof(**out));
+				if (!grown) {
+					r = err_set(err, ENOMEM, "out of memory");
+					break;
+				}
+				*out = grown;
+			}
+			if (!((*out)[*n] = strdup(d)))
+				r = err_set(err, ENOMEM, "out of memory");
+			else
+				(*n)++;
+		}
+	}
+	state_tasks_free(tasks, n_tasks);
+	return r < 0 ? r : 0;
+}
