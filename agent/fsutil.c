@@ -6,11 +6,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cleanup.h"
 #include "fsutil.h"
 
 /* Depth bound: layer trees deeper than this are not removed but reported. */
@@ -141,4 +143,51 @@ int fs_open_dir_beneath(int rootfd, const char *rel, bool create, struct ecs_err
 		p = *end ? end + 1 : end;
 	}
 	return fd;
+}
+
+int fs_read_small_at(int dirfd, const char *name, int flags, size_t max, char **buf,
+		     size_t *len, struct ecs_err *err)
+{
+	*buf = NULL;
+	*len = 0;
+	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | flags);
+	if (fd < 0)
+		return err_set_errno(err, errno, "%s", name);
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return err_set_errno(err, errno, "%s", name);
+	if (!S_ISREG(st.st_mode))
+		return err_set(err, EINVAL, "%s is not a regular file", name);
+	if ((uint64_t)st.st_size > max)
+		return err_set(err, EFBIG, "%s is larger than %zu bytes", name, max);
+	size_t cap = (size_t)st.st_size + 1, used = 0;
+	_cleanup_free_ char *b = malloc(cap);
+	if (!b)
+		return err_set(err, ENOMEM, "out of memory");
+	for (;;) {
+		/* The file may grow while read: stop at the cap, not at EOF. */
+		if (used + 1 >= cap) {
+			if (cap > max)
+				return err_set(err, EFBIG, "%s is larger than %zu bytes", name, max);
+			char *nb = realloc(b, cap * 2 > max + 1 ? max + 1 : cap * 2);
+			if (!nb)
+				return err_set(err, ENOMEM, "out of memory");
+			b = nb;
+			cap = cap * 2 > max + 1 ? max + 1 : cap * 2;
+			if (used + 1 >= cap)
+				return err_set(err, EFBIG, "%s is larger than %zu bytes", name, max);
+		}
+		ssize_t n = read(fd, b + used, cap - used - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return err_set_errno(err, errno, "reading %s", name);
+		if (n == 0)
+			break;
+		used += (size_t)n;
+	}
+	b[used] = '\0';
+	*buf = TAKE_PTR(b);
+	*len = used;
+	return 0;
 }

@@ -21,4 +21,8 @@ int fs_mkdir_p(const char *path, mode_t mode, struct ecs_err *err);
  * below `rootfd` without following any symlink; with `create`, missing
  * components are created with mode 0755. Returns an O_DIRECTORY fd. */
 int fs_open_dir_beneath(int rootfd, const char *rel, bool create, struct ecs_err *err);
-
+/* Read the whole regular file `name` below `dirfd` (openat flags added to
+ * O_RDONLY, e.g. O_NOFOLLOW) into a NUL-terminated malloc'd buffer. Larger
+ * than `max` (also while it grows): -EFBIG. Not a regular file: -EINVAL. */
+int fs_read_small_at(int dirfd, const char *name, int flags, size_t max, char **buf,
+		     size_t *len, struct ecs_err *err);

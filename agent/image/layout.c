@@ -39,54 +39,6 @@
 #endif
 
 
-/* Read a whole small file below the layout directory. */
-static int read_small(int dirfd, const char *name, size_t max, char **buf, size_t *len,
-		      struct ecs_err *err)
-{
-	*buf = NULL;
-	*len = 0;
-	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return err_set_errno(err, errno, "%s", name);
-	struct stat st;
-	if (fstat(fd, &st) < 0)
-		return err_set_errno(err, errno, "%s", name);
-	if (!S_ISREG(st.st_mode))
-		return err_set(err, EINVAL, "%s is not a regular file", name);
-	if ((uint64_t)st.st_size > max)
-		return err_set(err, EFBIG, "%s is larger than %zu bytes", name, max);
-	size_t cap = (size_t)st.st_size + 1, used = 0;
-	_cleanup_free_ char *b = malloc(cap);
-	if (!b)
-		return err_set(err, ENOMEM, "out of memory");
-	for (;;) {
-		/* The file may grow while read: stop at the cap, not at EOF. */
-		if (used + 1 >= cap) {
-			if (cap > max)
-				return err_set(err, EFBIG, "%s is larger than %zu bytes", name, max);
-			char *nb = realloc(b, cap * 2 > max + 1 ? max + 1 : cap * 2);
-			if (!nb)
-				return err_set(err, ENOMEM, "out of memory");
-			b = nb;
-			cap = cap * 2 > max + 1 ? max + 1 : cap * 2;
-			if (used + 1 >= cap)
-				return err_set(err, EFBIG, "%s is larger than %zu bytes", name, max);
-		}
-		ssize_t n = read(fd, b + used, cap - used - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return err_set_errno(err, errno, "reading %s", name);
-		if (n == 0)
-			break;
-		used += (size_t)n;
-	}
-	b[used] = '\0';
-	*buf = TAKE_PTR(b);
-	*len = used;
-	return 0;
-}
-
 /* Read a JSON blob named by a descriptor, checking size and digest. */
 static int read_blob(int layout_fd, const struct oci_desc *d, char **buf, size_t *len,
 		     struct ecs_err *err)
@@ -96,7 +48,7 @@ static int read_blob(int layout_fd, const struct oci_desc *d, char **buf, size_t
 	if (r < 0)
 		return r;
 	snprintf(name, sizeof(name), "blobs/sha256/%s", hex);
-	if ((r = read_small(layout_fd, name, IMAGE_JSON_MAX, buf, len, err)) < 0)
+	if ((r = fs_read_small_at(layout_fd, name, 0, IMAGE_JSON_MAX, buf, len, err)) < 0)
 		return r == -ENOENT ? err_set(err, ENOENT, "blob %s is missing from the layout", d->digest)
 				    : r;
 	if (d->size >= 0 && (uint64_t)d->size != *len)
@@ -192,7 +144,7 @@ static int check_layout_marker(int layout_fd, const char *path, struct ecs_err *
 {
 	_cleanup_free_ char *buf = NULL;
 	size_t len;
-	int r = read_small(layout_fd, "oci-layout", 64 * 1024, &buf, &len, err);
+	int r = fs_read_small_at(layout_fd, "oci-layout", 0, 64 * 1024, &buf, &len, err);
 	if (r == -ENOENT)
 		return err_set(err, ENOENT, "%s is not an OCI image layout (no oci-layout file)", path);
 	if (r < 0)
@@ -317,7 +269,7 @@ int layout_resolve(struct layer_store *st, const char *ref, struct image *out,
 		return err_set_errno(err, errno, "image layout %s", path);
 	if ((r = check_layout_marker(layout_fd, path, err)) < 0)
 		return r;
-	if ((r = read_small(layout_fd, "index.json", IMAGE_JSON_MAX, &buf, &len, err)) < 0)
+	if ((r = fs_read_small_at(layout_fd, "index.json", 0, IMAGE_JSON_MAX, &buf, &len, err)) < 0)
 		return (err_wrap(err, "%s", path), r);
 	if ((r = oci_index_parse(buf, len, &idx, err)) < 0)
 		return (err_wrap(err, "%s/index.json", path), r);

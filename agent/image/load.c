@@ -50,42 +50,6 @@ struct loader {
 	int loaded;
 };
 
-/* A small regular file below `dirfd` ("a/b", no symlinks exist there). */
-static int read_at(int dirfd, const char *path, size_t max, char **buf, size_t *len,
-		   struct ecs_err *err)
-{
-	*buf = NULL;
-	*len = 0;
-	_cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return err_set_errno(err, errno, "%s", path);
-	struct stat st;
-	if (fstat(fd, &st) < 0)
-		return err_set_errno(err, errno, "%s", path);
-	if (!S_ISREG(st.st_mode))
-		return err_set(err, EINVAL, "%s is not a regular file", path);
-	if ((uint64_t)st.st_size > max)
-		return err_set(err, EFBIG, "%s is larger than %zu bytes", path, max);
-	_cleanup_free_ char *b = malloc((size_t)st.st_size + 1);
-	if (!b)
-		return err_set(err, ENOMEM, "out of memory");
-	size_t used = 0;
-	while (used < (size_t)st.st_size) {
-		ssize_t n = read(fd, b + used, (size_t)st.st_size - used);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return err_set_errno(err, errno, "reading %s", path);
-		if (n == 0)
-			break;
-		used += (size_t)n;
-	}
-	b[used] = '\0';
-	*buf = TAKE_PTR(b);
-	*len = used;
-	return 0;
-}
-
 /* The JSON blob `d` from the extracted archive, size and digest checked. */
 static int read_blob(const struct loader *l, const struct oci_desc *d, char **buf, size_t *len,
 		     struct ecs_err *err)
@@ -94,7 +58,7 @@ static int read_blob(const struct loader *l, const struct oci_desc *d, char **bu
 	int r = digest_parse(d->digest, hex, err);
 	if (r < 0)
 		return r;
-	if ((r = read_at(l->blobfd, hex, IMAGE_JSON_MAX, buf, len, err)) < 0)
+	if ((r = fs_read_small_at(l->blobfd, hex, O_NOFOLLOW, IMAGE_JSON_MAX, buf, len, err)) < 0)
 		return (err_wrap(err, "blob %s", d->digest), r);
 	if (d->size >= 0 && (uint64_t)d->size != *len)
 		r = err_set(err, EINVAL, "blob %s has %zu bytes, not %lld", d->digest, *len,
@@ -246,7 +210,8 @@ static int load_oci(struct loader *l, struct ecs_err *err)
 	_cleanup_free_ char *buf = NULL;
 	size_t len;
 	int r;
-	if ((r = read_at(l->tmpfd, "index.json", IMAGE_JSON_MAX, &buf, &len, err)) < 0)
+	r = fs_read_small_at(l->tmpfd, "index.json", O_NOFOLLOW, IMAGE_JSON_MAX, &buf, &len, err);
+	if (r < 0)
 		return r;
 	struct oci_index idx;
 	if ((r = oci_index_parse(buf, len, &idx, err)) < 0)
@@ -457,7 +422,7 @@ static int load_docker(struct loader *l, struct ecs_err *err)
 {
 	_cleanup_free_ char *buf = NULL;
 	size_t len;
-	int r = read_at(l->tmpfd, "manifest.json", IMAGE_JSON_MAX, &buf, &len, err);
+	int r = fs_read_small_at(l->tmpfd, "manifest.json", O_NOFOLLOW, IMAGE_JSON_MAX, &buf, &len, err);
 	if (r < 0)
 		return r;
 	_cleanup_(json_doc_freep) struct json_doc *doc = json_parse(buf, len, err);

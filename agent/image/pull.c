@@ -16,7 +16,8 @@
  * downloads go on (unpacking in the download callback would stall them).
  * One worker, unpacking one layer at a time: libarchive's disk writer sets
  * the process umask to 0 and back while it works (libarchive issue #1876),
- * so two unpacks at once could leave it at 0.
+ * so two unpacks at once could leave it at 0; the download loop creates no
+ * files meanwhile.
  */
 #include "autoconf.h"
 
@@ -187,8 +188,8 @@ static void job_release(struct job *j)
 	j->tmp = NULL;
 }
 
-/* A layer blob verified: unpack it and drop the blob (the unpacked
- * directory is what containers use). */
+/* A layer blob verified: unpack it (job_release() then drops the blob: the
+ * unpacked directory is what containers use). */
 static int unpack_job(struct job *j, struct ecs_err *err)
 {
 	struct pull *p = j->p;

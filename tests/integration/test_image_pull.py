@@ -10,6 +10,7 @@ whiteouts (character devices, trusted.* xattrs) and the overlay mount need
 root.
 """
 import base64
+import fcntl
 import glob
 import io
 import json
@@ -805,3 +806,25 @@ def test_concurrent_pulls_fetch_a_shared_layer_once(proxy, reg, store, second):
     for digest in (base, filler, top_a, top_b):
         assert proxy.count(f"/blobs/{digest}") == 1, (digest, proxy.counts)
     assert_no_partials(store)
+
+
+def test_waiting_for_another_pull_honours_the_deadline(reg, store):
+    """Another helper holds a layer's download lock (and the store lock
+    shared, as a pull does, so nothing is swept) and never lets go: the pull
+    gives up at its deadline, naming the blob."""
+    filler = layer_digests(reg, "app:a")[1]
+    (store / "blobs").mkdir(parents=True, exist_ok=True)
+    held = []
+    try:
+        for path, how in ((store / "store.lock", fcntl.LOCK_SH),
+                          (store / "blobs" / f"lock-{filler.split(':')[1]}", fcntl.LOCK_EX)):
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+            held.append(fd)
+            fcntl.flock(fd, how)
+        ans = pull(store, reg.host, "app:a", timeoutMs=2000)
+    finally:
+        for fd in held:
+            os.close(fd)
+    assert failed(ans)
+    assert 1.5 < ans.elapsed < 5, ans.elapsed
+    assert f"waiting for another pull of {filler}: pull timed out" in ans.message, ans
