@@ -56,6 +56,9 @@ static const char *const capabilities[] = {
 	"com.amazonaws.ecs.capability.docker-remote-api.1.23",
 	"com.amazonaws.ecs.capability.docker-remote-api.1.24",
 	"com.amazonaws.ecs.capability.docker-remote-api.1.25",
+	/* repositoryCredentials: the control plane resolves the secret and
+	 * sends it with the task (docs/protocol.md) */
+	"ecs.capability.private-registry-authentication.secretsmanager",
 };
 
 /* Log drivers the shim implements. */

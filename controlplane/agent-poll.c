@@ -9,6 +9,7 @@
 
 #include "agent-internal.h"
 #include "log.h"
+#include "regcreds.h"
 #include "store-agent.h"
 
 struct parked_poll {
@@ -49,6 +50,58 @@ static void reply_unchanged(struct http_request *req, const struct store_instanc
 	agent_reply(req, &resp.base);
 }
 
+/* What one task's registry_credentials point into. */
+struct task_creds {
+	struct regcred_list l;
+	Ecsagent__RegistryCredential *v;
+	Ecsagent__RegistryCredential **p;
+};
+
+static void task_creds_clear(struct task_creds *tc)
+{
+	/* The wire entries only borrow from l, which wipes the passwords. */
+	regcred_list_clear(&tc->l);
+	free(tc->v);
+	free(tc->p);
+}
+
+/* Resolve the repositoryCredentials secrets of a task to be run. A secret
+ * that cannot be used travels as the entry's error, for the agent to fail
+ * the task with; only a store failure fails the poll. */
+static int task_creds_fill(struct agent_endpoint *ep, const struct store_agent_task *t,
+			   Ecsagent__Task *x, struct task_creds *tc, struct ecs_err *err)
+{
+	struct ecs_err perr = { 0 };
+	if (regcred_from_taskdef(t->taskdef_body, strlen(t->taskdef_body), &tc->l, &perr) == -ENOMEM)
+		return err_set(err, ENOMEM, "out of memory");
+	if (tc->l.n == 0)
+		return 0;
+	int r = regcred_resolve(ep->store, &tc->l, err);
+	if (r < 0)
+		return r;
+	tc->v = calloc(tc->l.n, sizeof(*tc->v));
+	tc->p = calloc(tc->l.n, sizeof(*tc->p));
+	if (!tc->v || !tc->p)
+		return err_set(err, ENOMEM, "out of memory");
+	for (size_t i = 0; i < tc->l.n; i++) {
+		const struct regcred *c = &tc->l.items[i];
+		Ecsagent__RegistryCredential *w = &tc->v[i];
+		*w = (Ecsagent__RegistryCredential)ECSAGENT__REGISTRY_CREDENTIAL__INIT;
+		w->container_name = c->container_name;
+		w->credentials_parameter = c->parameter;
+		if (c->username) {
+			w->username = c->username;
+			w->password = c->password;
+		}
+		if (c->error)
+			w->error = c->error;
+		tc->p[i] = w;
+	}
+	x->n_registry_credentials = tc->l.n;
+	x->registry_credentials = tc->p;
+	return 0;
+}
+
 /* The complete desired state of the instance. */
 static void reply_full(struct agent_endpoint *ep, struct http_request *req,
 		       const struct store_instance *in)
@@ -67,7 +120,9 @@ static void reply_full(struct agent_endpoint *ep, struct http_request *req,
 	struct store_kv_list *tags = calloc(n + 1, sizeof(*tags));
 	Ecsagent__Tag **tagv = calloc(n + 1, sizeof(*tagv));
 	Ecsagent__Tag ***tagp = calloc(n + 1, sizeof(*tagp));
-	r = tasks && taskp && tags && tagv && tagp ? 0 : err_set(&err, ENOMEM, "out of memory");
+	struct task_creds *creds = calloc(n + 1, sizeof(*creds));
+	r = tasks && taskp && tags && tagv && tagp && creds
+		    ? 0 : err_set(&err, ENOMEM, "out of memory");
 	for (size_t i = 0; i < n && r >= 0; i++) {
 		const struct store_agent_task *t = &list.items[i];
 		Ecsagent__Task *x = &tasks[i];
@@ -89,6 +144,8 @@ static void reply_full(struct agent_endpoint *ep, struct http_request *req,
 		if (x->desired_status == ECSAGENT__STATUS__STOPPED) {
 			x->stop_reason = t->stopped_reason;
 			x->stop_code = stop_code(t->stop_code);
+		} else if ((r = task_creds_fill(ep, t, x, &creds[i], &err)) < 0) {
+			break;
 		}
 		if ((r = store_tags_get(ep->store, t->arn, &tags[i], &err)) < 0)
 			break;
@@ -121,6 +178,9 @@ static void reply_full(struct agent_endpoint *ep, struct http_request *req,
 		resp.tasks = taskp;
 		agent_reply(req, &resp.base);
 	}
+	for (size_t i = 0; creds && i < n; i++)
+		task_creds_clear(&creds[i]);
+	free(creds);
 	for (size_t i = 0; tags && i < n; i++) {
 		store_kv_list_clear(&tags[i]);
 		free(tagv ? tagv[i] : NULL);

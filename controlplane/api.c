@@ -10,6 +10,7 @@
 
 #include "api-instances.h"
 #include "api-internal.h"
+#include "api-secrets.h"
 #include "api-taskdefs.h"
 #include "api-tasks.h"
 
@@ -47,6 +48,21 @@ static const struct {
 	{ "RunTask", api_run_task },
 	{ "StartTask", api_start_task },
 	{ "StopTask", api_stop_task },
+};
+
+/* The Secrets Manager operations (api-secrets.c), served on the same
+ * listener under X-Amz-Target "secretsmanager.<Operation>". */
+static const struct {
+	const char *name;
+	api_handler fn;
+} secrets_operations[] = {
+	{ "CreateSecret", api_sm_create_secret },
+	{ "DeleteSecret", api_sm_delete_secret },
+	{ "DescribeSecret", api_sm_describe_secret },
+	{ "GetSecretValue", api_sm_get_secret_value },
+	{ "ListSecrets", api_sm_list_secrets },
+	{ "PutSecretValue", api_sm_put_secret_value },
+	{ "RestoreSecret", api_sm_restore_secret },
 };
 
 static int64_t wall_clock_ms(void *userdata)
@@ -167,11 +183,13 @@ static int server_error(struct api_reply *out, const char *op, const struct ecs_
 	return 0;
 }
 
+static int run(struct api *api, api_handler fn, const char *operation, const char *body,
+	       size_t len, struct api_reply *out);
+
 int api_handle(struct api *api, const char *operation, const char *body, size_t len,
 	       struct api_reply *out)
 {
 	memset(out, 0, sizeof(*out));
-
 	api_handler fn = NULL;
 	for (size_t i = 0; i < ARRAY_SIZE(operations) && !fn; i++)
 		if (strcmp(operations[i].name, operation) == 0)
@@ -179,6 +197,26 @@ int api_handle(struct api *api, const char *operation, const char *body, size_t 
 	if (!fn)
 		return api_reply_error(out, 400, "UnknownOperationException",
 				       "Unknown operation %.100s", operation);
+	return run(api, fn, operation, body, len, out);
+}
+
+int api_handle_secrets(struct api *api, const char *operation, const char *body, size_t len,
+		       struct api_reply *out)
+{
+	memset(out, 0, sizeof(*out));
+	api_handler fn = NULL;
+	for (size_t i = 0; i < ARRAY_SIZE(secrets_operations) && !fn; i++)
+		if (strcmp(secrets_operations[i].name, operation) == 0)
+			fn = secrets_operations[i].fn;
+	if (!fn)
+		return api_reply_error(out, 400, "UnknownOperationException",
+				       "Unknown operation %.100s", operation);
+	return run(api, fn, operation, body, len, out);
+}
+
+static int run(struct api *api, api_handler fn, const char *operation, const char *body,
+	       size_t len, struct api_reply *out)
+{
 
 	/* The CLI always sends at least "{}"; an empty body means the same. */
 	if (len == 0) {

@@ -61,6 +61,12 @@ void api_reply_clear(struct api_reply *r);
 int api_handle(struct api *api, const char *operation, const char *body, size_t len,
 	       struct api_reply *out);
 
+/* The same for the Secrets Manager API (X-Amz-Target
+ * "secretsmanager.<Operation>"; api-secrets.h lists the operations and
+ * their errors). */
+int api_handle_secrets(struct api *api, const char *operation, const char *body, size_t len,
+		       struct api_reply *out);
+
 /* Fill `out` with an error reply built outside an operation (authentication,
  * transport limits). Returns 0, or -ENOMEM. */
 int api_reply_error(struct api_reply *out, int status, const char *type, const char *fmt, ...)

@@ -49,7 +49,7 @@ static void send_error(struct http_request *req, const char *request_id, int sta
 }
 
 static bool authenticate(struct ecs_endpoint *ep, struct http_request *req,
-			 const char *request_id)
+			 const char *request_id, const char *service)
 {
 	const struct http_pair *headers, *query;
 	size_t n_headers, n_query, body_len;
@@ -84,7 +84,7 @@ static bool authenticate(struct ecs_endpoint *ep, struct http_request *req,
 	};
 	struct sigv4_verifier v = {
 		.region = ep->region,
-		.service = "ecs",
+		.service = service,
 		.now = (int64_t)time(NULL),
 		.max_skew = ECS_MAX_SKEW_SECONDS,
 		.secret = credentials_secret,
@@ -135,27 +135,34 @@ void ecs_endpoint_handle(void *userdata, struct http_request *req)
 			   "The ECS API is served by POST /", "-");
 		return;
 	}
-	if (ep->credentials && !authenticate(ep, req, request_id))
+	/* The target picks the service, and so the credential scope the
+	 * signature must carry. */
+	const char *target = http_request_header(req, "X-Amz-Target");
+	size_t slen = strlen(SECRETS_TARGET_PREFIX);
+	bool secrets = target && strncmp(target, SECRETS_TARGET_PREFIX, slen) == 0;
+	if (ep->credentials &&
+	    !authenticate(ep, req, request_id, secrets ? "secretsmanager" : "ecs"))
 		return;
 
-	const char *target = http_request_header(req, "X-Amz-Target");
 	if (!content_type_ok(http_request_header(req, "Content-Type"))) {
 		send_error(req, request_id, 400, "UnknownOperationException",
 			   "Content-Type must be " CONTENT_TYPE, "-");
 		return;
 	}
 	size_t plen = strlen(ECS_TARGET_PREFIX);
-	if (!target || strncmp(target, ECS_TARGET_PREFIX, plen) != 0) {
+	if (!secrets && (!target || strncmp(target, ECS_TARGET_PREFIX, plen) != 0)) {
 		send_error(req, request_id, 400, "UnknownOperationException",
 			   "X-Amz-Target must be " ECS_TARGET_PREFIX "<Operation>", "-");
 		return;
 	}
-	const char *operation = target + plen;
+	const char *operation = target + (secrets ? slen : plen);
 
 	size_t len;
 	const char *body = http_request_body(req, &len);
 	struct api_reply reply;
-	if (api_handle(ep->api, operation, body, len, &reply) < 0) {
+	int r = secrets ? api_handle_secrets(ep->api, operation, body, len, &reply)
+			: api_handle(ep->api, operation, body, len, &reply);
+	if (r < 0) {
 		api_reply_clear(&reply);
 		send_error(req, request_id, 500, "ServerException", "Server error.", operation);
 		return;

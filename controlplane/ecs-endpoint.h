@@ -2,7 +2,8 @@
 #pragma once
 /*
  * The HTTP face of the ECS API: `POST /` with
- * `X-Amz-Target: AmazonEC2ContainerServiceV20141113.<Operation>` and an
+ * `X-Amz-Target: AmazonEC2ContainerServiceV20141113.<Operation>` (or
+ * `secretsmanager.<Operation>` for the Secrets Manager API) and an
  * application/x-amz-json-1.1 body. In order it checks the body size (413
  * RequestEntityTooLargeException), the method, the SigV4 signature (unless
  * auth is off), the content type and target (UnknownOperationException), then
@@ -15,6 +16,9 @@
 #include "http.h"
 
 #define ECS_TARGET_PREFIX "AmazonEC2ContainerServiceV20141113."
+/* The Secrets Manager API (api_handle_secrets) on the same listener, signed
+ * for service "secretsmanager". */
+#define SECRETS_TARGET_PREFIX "secretsmanager."
 #define ECS_MAX_BODY_DEFAULT (1024 * 1024)
 /* The clock skew SigV4 allows, as AWS does. */
 #define ECS_MAX_SKEW_SECONDS (15 * 60)

@@ -83,3 +83,18 @@ void id_random_hex(char *out, size_t nbytes)
 	if (nbytes == 0)
 		out[0] = '\0';
 }
+
+void id_random_alnum(char *out, size_t n)
+{
+	static const char set[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+	for (size_t i = 0; i < n; i++) {
+		uint8_t b;
+		/* Rejection sampling keeps the 62 characters equally likely. */
+		do
+			random_bytes(&b, 1);
+		while (b >= 248);
+		out[i] = set[b % 62];
+	}
+	out[n] = '\0';
+}

@@ -61,3 +61,21 @@ tests_fuzz_fuzz_cp_sigv4_SOURCES = tests/fuzz/fuzz_cp_sigv4.c
 tests_fuzz_fuzz_cp_sigv4_CFLAGS = $(AM_CFLAGS) $(CP_CFLAGS)
 tests_fuzz_fuzz_cp_sigv4_LDADD = controlplane/libcp.a $(FUZZ_LDADD) $(MHD_LIBS) $(SQLITE_LIBS) $(LIBCRYPTO_LIBS)
 tests_fuzz_fuzz_cp_sigv4_LDFLAGS = $(FUZZ_LINKFLAGS)
+
+# Secrets Manager (api-secrets.c, store-secrets.c) and the per-container
+# registry credentials the agent poll resolves from it (regcreds.c).
+controlplane_libcp_a_SOURCES += \
+	controlplane/api-secrets.c controlplane/api-secrets.h \
+	controlplane/store-secrets.c controlplane/store-secrets.h \
+	controlplane/regcreds.c controlplane/regcreds.h
+
+check_PROGRAMS += tests/unit/test_cp_secrets
+tests_unit_test_cp_secrets_SOURCES = tests/unit/test_cp_secrets.c
+tests_unit_test_cp_secrets_CFLAGS = $(UNIT_CFLAGS) $(CP_CFLAGS)
+tests_unit_test_cp_secrets_LDADD = $(CP_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/fuzz/fuzz_cp_regcreds
+tests_fuzz_fuzz_cp_regcreds_SOURCES = tests/fuzz/fuzz_cp_regcreds.c
+tests_fuzz_fuzz_cp_regcreds_CFLAGS = $(AM_CFLAGS) $(CP_CFLAGS)
+tests_fuzz_fuzz_cp_regcreds_LDADD = controlplane/libcp.a $(FUZZ_LDADD) $(MHD_LIBS) $(SQLITE_LIBS) $(LIBCRYPTO_LIBS)
+tests_fuzz_fuzz_cp_regcreds_LDFLAGS = $(FUZZ_LINKFLAGS)

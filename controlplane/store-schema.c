@@ -173,6 +173,22 @@ const char *const store_migrations[] = {
 	"  memory_reservation INTEGER,"
 	"  PRIMARY KEY (task_id, name)"
 	");",
+
+	/* 5: Secrets Manager secrets (store-secrets.c), one current version
+	 * each. `deleted_ms` is when DeleteSecret scheduled the deletion (NULL:
+	 * live), `deletion_ms` when the row goes away for good. */
+	"CREATE TABLE secrets ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  arn TEXT NOT NULL UNIQUE,"
+	"  description TEXT,"
+	"  secret_string TEXT,"
+	"  version_id TEXT NOT NULL,"
+	"  created_ms INTEGER NOT NULL,"
+	"  changed_ms INTEGER NOT NULL,"
+	"  deleted_ms INTEGER,"
+	"  deletion_ms INTEGER"
+	");",
 };
 
 const size_t store_n_migrations = sizeof(store_migrations) / sizeof(store_migrations[0]);

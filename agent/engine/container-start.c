@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "command.h"
 #include "engine-internal.h"
@@ -80,6 +79,7 @@ struct prepared {
 	struct spec_bind *binds;
 	size_t n_binds;
 	struct log_fields fields;
+	struct shim_log log;
 };
 
 static void prepared_clear(struct prepared *p)
@@ -94,6 +94,14 @@ static void prepared_clear(struct prepared *p)
 	free(p->hostname);
 	volumes_binds_free(p->binds, p->n_binds);
 	log_fields_clear(&p->fields);
+}
+
+void prepared_free(struct prepared *p)
+{
+	if (!p)
+		return;
+	prepared_clear(p);
+	free(p);
 }
 
 static int prepare(struct ectr *c, struct prepared *p, struct ecs_err *err)
@@ -181,24 +189,16 @@ static int prepare(struct ectr *c, struct prepared *p, struct ecs_err *err)
 	return 0;
 }
 
-/* The image is there: prepare the rest and hand the container to a shim. */
-static int start_with_image(struct ectr *c, struct prepared *p, struct ecs_err *err)
+int ectr_spawn_prepared(struct ectr *c, struct prepared *p, struct ecs_err *err)
 {
 	struct etask *t = c->task;
 	struct engine *e = t->engine;
 	struct state_container *sc = ectr_st(c);
-	int r = prepare(c, p, err);
-	if (r < 0)
-		return r;
-
-	struct shim_log log = { 0 };
-	r = log_setup(c, &log, &p->fields, &p->log_path, err);
-	if (r < 0)
-		return err_wrap(err, "CannotStartContainerError");
 	/* Recorded before the fork: a restart that finds SPAWNING looks for
 	 * the shim's own pid file. */
 	sc->step = CTR_STEP_SPAWNING;
-	if ((r = etask_save(t)) < 0)
+	int r = etask_save(t);
+	if (r < 0)
 		return r;
 	struct shim_params sp = {
 		.shim_binary = e->p.shim_binary,
@@ -206,7 +206,7 @@ static int start_with_image(struct ectr *c, struct prepared *p, struct ecs_err *
 		.id = sc->runtime_id,
 		.bundle = c->dir,
 		.state_dir = c->dir,
-		.log = log,
+		.log = p->log,
 	};
 	pid_t pid = shim_spawn(&sp, err);
 	if (pid < 0)
@@ -220,109 +220,31 @@ static int start_with_image(struct ectr *c, struct prepared *p, struct ecs_err *
 	return 0;
 }
 
-static unsigned max_starting(void)
+/* The image is there: prepare the rest, then hand the container to a shim
+ * now, or as soon as a start slot is free (start-queue.c). Preparing does
+ * not wait for a slot, so it overlaps the runtime starts in flight. */
+static int start_with_image(struct ectr *c, struct prepared *p, struct ecs_err *err)
 {
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-	return n < 2 ? 2u : (unsigned)n;
-}
-
-static void dispatch_queue(struct engine *e);
-
-static int on_dispatch(sd_event_source *s, void *ud)
-{
-	struct engine *e = ud;
-	sd_event_source_set_enabled(s, SD_EVENT_OFF);
-	dispatch_queue(e);
-	return 0;
-}
-
-/* Start now when a slot is free, else keep the image and wait in line. The
- * container stays PENDING (and NEW on disk) while it waits. */
-static int start_or_queue(struct ectr *c, struct prepared *p, struct ecs_err *err)
-{
-	struct engine *e = c->task->engine;
-	if (!e->max_starting)
-		e->max_starting = max_starting();
-	if (e->starting < e->max_starting) {
-		e->starting++;
-		c->starting = true;
-		return start_with_image(c, p, err);
-	}
-	c->ready_img = calloc(1, sizeof(*c->ready_img));
-	if (!c->ready_img)
+	int r = prepare(c, p, err);
+	if (r < 0)
+		return r;
+	r = log_setup(c, &p->log, &p->fields, &p->log_path, err);
+	if (r < 0)
+		return err_wrap(err, "CannotStartContainerError");
+	if (start_slot_take(c))
+		return ectr_spawn_prepared(c, p, err);
+	struct prepared *keep = malloc(sizeof(*keep));
+	if (!keep)
 		return err_set(err, ENOMEM, "out of memory");
-	*c->ready_img = p->img;
-	p->img = (struct image){ 0 };
-	c->queued = true;
-	c->queue_next = NULL;
-	if (e->start_queue_tail)
-		e->start_queue_tail->queue_next = c;
-	else
-		e->start_queue = c;
-	e->start_queue_tail = c;
+	*keep = *p;
+	*p = (struct prepared){ 0 };
+	/* The journald field pointers point into the struct itself. */
+	for (size_t i = 0; i < ARRAY_SIZE(keep->fields.items); i++)
+		keep->fields.ptrs[i] = keep->fields.items[i];
+	if (keep->log.fields)
+		keep->log.fields = keep->fields.ptrs;
+	start_queue_push(c, keep);
 	return 0;
-}
-
-static void dequeue(struct engine *e, struct ectr *c)
-{
-	struct ectr *prev = NULL;
-	for (struct ectr *q = e->start_queue; q; prev = q, q = q->queue_next) {
-		if (q != c)
-			continue;
-		if (prev)
-			prev->queue_next = c->queue_next;
-		else
-			e->start_queue = c->queue_next;
-		if (e->start_queue_tail == c)
-			e->start_queue_tail = prev;
-		break;
-	}
-	c->queued = false;
-	c->queue_next = NULL;
-}
-
-static void dispatch_queue(struct engine *e)
-{
-	while (e->start_queue && e->starting < e->max_starting) {
-		struct ectr *c = e->start_queue;
-		struct etask *t = c->task;
-		dequeue(e, c);
-		struct prepared p = { .img = *c->ready_img };
-		free(c->ready_img);
-		c->ready_img = NULL;
-		struct ecs_err err = { 0 };
-		e->starting++;
-		c->starting = true;
-		int r = start_with_image(c, &p, &err);
-		prepared_clear(&p);
-		if (r < 0)
-			ectr_fail_start(c, err_msg(&err));
-		else
-			etask_update(t);
-	}
-}
-
-void ectr_start_done(struct ectr *c)
-{
-	struct engine *e = c->task->engine;
-	if (c->queued)
-		dequeue(e, c);
-	if (c->ready_img) {
-		image_clear(c->ready_img);
-		free(c->ready_img);
-		c->ready_img = NULL;
-	}
-	if (!c->starting)
-		return;
-	c->starting = false;
-	e->starting--;
-	if (!e->start_queue)
-		return;
-	/* Not from here: this runs inside record handling and releases. */
-	if (!e->dispatch)
-		sd_event_add_defer(e->p.event, &e->dispatch, on_dispatch, e);
-	else
-		sd_event_source_set_enabled(e->dispatch, SD_EVENT_ONESHOT);
 }
 
 static void on_image(void *ud, const struct image *img, const struct ecs_err *why)
@@ -338,7 +260,7 @@ static void on_image(void *ud, const struct image *img, const struct ecs_err *wh
 		r = err_set(&err, why->code ? why->code : EIO, "CannotPullContainerError: %s",
 			    err_msg(why));
 	else if ((r = image_copy(img, &p.img, &err)) >= 0)
-		r = start_or_queue(c, &p, &err);
+		r = start_with_image(c, &p, &err);
 	prepared_clear(&p);
 	if (r < 0)
 		ectr_fail_start(c, err_msg(&err));
@@ -357,6 +279,10 @@ static struct image_request image_request_for(const struct ectr *c)
 		.n_insecure_registries = cfg->insecure_registries.n,
 		.auth_type = agent_config_auth_type_name(cfg),
 		.auth_data = cfg->engine_auth_data,
+		/* NULL until a poll delivered them (after a restart): engine
+		 * credentials only, as docs/protocol.md says */
+		.username = c->reg_username,
+		.password = c->reg_password,
 		.ca_file = cfg->registry_ca_file,
 		.timeout_ms = cfg->pull_timeout / 1000,
 		.inactivity_timeout_ms = cfg->pull_inactivity_timeout / 1000,
@@ -377,6 +303,11 @@ int ectr_start(struct ectr *c, struct ecs_err *err)
 	if (!image_ref_supported(c->td->image))
 		return err_set(err, EINVAL, "CannotPullContainerError: %s: invalid reference format",
 			       c->td->image);
+	if (c->reg_error && c->td->repository_credentials)
+		return err_set(err, EACCES,
+			       "CannotPullContainerError: %s: repository credentials %s: %s",
+			       c->td->image,
+			       c->td->repository_credentials->credentials_parameter, c->reg_error);
 	/* PREPARING is not saved: preparing is idempotent, so a restart that
 	 * finds the container NEW prepares it again over whatever exists, and a
 	 * stopped task's cleanup removes it. One fsync less per container. */
@@ -391,7 +322,7 @@ int ectr_start(struct ectr *c, struct ecs_err *err)
 		return 0; /* on_image goes on */
 	if (r > 0) {
 		t->st.pull_stopped_ms = engine_now_ms();
-		r = start_or_queue(c, &p, err);
+		r = start_with_image(c, &p, err);
 	} else {
 		err_wrap(err, "CannotPullContainerError: %s", c->td->image);
 	}

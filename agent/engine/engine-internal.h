@@ -39,6 +39,7 @@ struct telemetry_buf;
 struct image_cache;
 struct image_fetcher;
 struct image_fetch;
+struct prepared;
 
 struct ectr {
 	struct etask *task;
@@ -49,11 +50,16 @@ struct ectr {
 	sd_event_source *kill_timer;      /* SIGKILL after stop timeout */
 	sd_event_source *start_timer;     /* ECS_CONTAINER_START_TIMEOUT */
 	struct image_fetch *pull;         /* waiting for the image helper */
-	struct image *ready_img;          /* image kept while waiting for a start slot */
+	struct prepared *ready;           /* prepared, waiting for a start slot */
 	struct ectr *queue_next;          /* in engine->start_queue */
 	bool queued;                      /* waiting for a start slot */
 	bool starting;                    /* holds a start slot (shim spawned, not started) */
 	bool kill_sent;
+	/* repositoryCredentials resolved by the control plane (the poll's
+	 * registry_credentials). Secrets: in memory only, never saved; after a
+	 * restart they are NULL until the next full poll brings them again. */
+	char *reg_username, *reg_password;
+	char *reg_error;                  /* the control plane could not resolve them */
 };
 
 struct etask {
@@ -79,9 +85,7 @@ struct engine {
 	sd_event_source *image_gc;        /* ECS_IMAGE_CLEANUP_INTERVAL */
 	struct image_cache *images;       /* resolved images */
 	struct image_fetcher *fetcher;    /* helper runs in flight */
-	/* Start slots: runtime starts in flight at once, so that a burst of
-	 * tasks does not run dozens of runc processes against each other on a
-	 * few cores (they then finish later than one after the other). */
+	/* Start slots (start-queue.c). */
 	unsigned starting, max_starting;
 	struct ectr *start_queue, *start_queue_tail;
 	sd_event_source *dispatch;        /* deferred: start queued containers */
@@ -121,6 +125,9 @@ int admit_requirements(const struct taskdef *td, int64_t *cpu, int64_t *mem, cha
  * refusal a reason such as "RESOURCE:MEMORY (needs 512 MiB, 256 free)". */
 bool admit_fits(struct engine *e, const struct etask *t, char **reason);
 
+/* reconcile.c: forget a container's registry credentials (wiping them). */
+void ectr_clear_registry_credentials(struct ectr *c);
+
 /* features.c: the first member this agent cannot honour, as a reason. */
 bool features_unsupported(const struct taskdef *td, char *why, size_t size);
 
@@ -140,9 +147,18 @@ void ectr_stop(struct ectr *c);
 /* Remove the container's rootfs, bundle and runtime record. */
 void ectr_cleanup(struct ectr *c);
 void ectr_release(struct ectr *c); /* drop event sources */
-/* container-start.c: the container's runtime start finished (it runs or it
- * exited) or was abandoned: give its start slot to a queued container, and
- * drop it from the queue if it waits there. */
+/* container-start.c: a prepared container (rootfs, bundle, log settings)
+ * handed to a new shim; freeing what preparing made. */
+int ectr_spawn_prepared(struct ectr *c, struct prepared *p, struct ecs_err *err);
+void prepared_free(struct prepared *p);
+
+/* start-queue.c: start slots. Take one for `c` (false: none free). */
+bool start_slot_take(struct ectr *c);
+/* Wait for a slot with `ready` (taken over), in order. */
+void start_queue_push(struct ectr *c, struct prepared *ready);
+/* The container's runtime start finished (it runs or it exited) or was
+ * abandoned: give its slot to the next queued container, and drop it from
+ * the queue if it waits there. */
 void ectr_start_done(struct ectr *c);
 /* Fail the container if it has not started within ECS_CONTAINER_START_TIMEOUT. */
 void arm_start_timer_for(struct ectr *c);

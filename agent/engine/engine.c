@@ -125,6 +125,7 @@ void etask_free(struct etask *t)
 		return;
 	for (size_t i = 0; t->ctrs && i < t->st.n_containers; i++) {
 		ectr_release(&t->ctrs[i]);
+		ectr_clear_registry_credentials(&t->ctrs[i]);
 		free(t->ctrs[i].dir);
 	}
 	free(t->ctrs);

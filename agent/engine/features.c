@@ -20,8 +20,6 @@ static const char *container_feature(const struct td_container *c)
 		return "secrets";
 	if (c->environment_files.count)
 		return "environmentFiles";
-	if (c->repository_credentials)
-		return "repositoryCredentials";
 	if (c->firelens_configuration)
 		return "firelensConfiguration";
 	if (c->resource_requirements.count)

@@ -58,18 +58,24 @@ static int on_gc_output(sd_event_source *s, int fd, uint32_t revents, void *ud)
 		return 0;
 	sd_event_source_disable_unref(s);
 	close(fd);
+	/* The collection is over (or its helper died): the daemon's cache may
+	 * answer again; entries whose layers went are misses. */
+	image_fetcher_use_cache(ud, true);
 	return 0;
 }
 
 static void run_gc(struct engine *e)
 {
 	const struct agent_config *cfg = e->p.cfg;
-	char age[32], max[32];
+	char age[32], max[32], before[32];
 	snprintf(age, sizeof(age), "%llu",
 		 (unsigned long long)(cfg->image_min_cleanup_age / 1000000u));
 	snprintf(max, sizeof(max), "%lld", (long long)cfg->images_delete_per_cycle);
+	/* The images in use are listed now: whatever is resolved after this
+	 * moment is the helper's to spare (its record is touched). */
+	snprintf(before, sizeof(before), "%lld", (long long)engine_now_ms());
 	char *fixed[] = { (char *)e->p.image_helper, "gc", "--datadir", cfg->datadir,
-			  "--min-age", age, "--max", max };
+			  "--min-age", age, "--max", max, "--before", before };
 	size_t n = 0, cap = 0;
 	char **argv = NULL;
 	if (add_keeps(e, &argv, &n, &cap) < 0 ||
@@ -93,10 +99,13 @@ static void run_gc(struct engine *e)
 	}
 	sd_event_source *io = NULL;
 	if (fcntl(fd, F_SETFL, O_NONBLOCK) < 0 ||
-	    sd_event_add_io(e->p.event, &io, fd, EPOLLIN, on_gc_output, NULL) < 0) {
+	    sd_event_add_io(e->p.event, &io, fd, EPOLLIN, on_gc_output, e->fetcher) < 0) {
 		close(fd);
 		return;
 	}
+	/* While it runs, a cached image's layers may be going: every image goes
+	 * through the helper, which waits for the collection (store lock). */
+	image_fetcher_use_cache(e->fetcher, false);
 	/* The source closes itself at EOF; the event loop owns it until then. */
 	sd_event_source_set_floating(io, true);
 	sd_event_source_unref(io);
@@ -105,6 +114,13 @@ static void run_gc(struct engine *e)
 static int on_gc_timer(sd_event_source *s, uint64_t usec, void *ud)
 {
 	struct engine *e = ud;
+	/* Not while a helper may have resolved an image that no container
+	 * records yet (its answer not read): try again in a second. */
+	if (image_fetcher_busy(e->fetcher)) {
+		sd_event_source_set_time(s, usec + 1000000u);
+		sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+		return 0;
+	}
 	run_gc(e);
 	sd_event_source_set_time(s, usec + e->p.cfg->image_cleanup_interval);
 	sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);

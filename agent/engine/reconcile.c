@@ -14,6 +14,45 @@ static char *dup_or_null(const char *s)
 	return s && *s ? strdup(s) : NULL;
 }
 
+void ectr_clear_registry_credentials(struct ectr *c)
+{
+	if (c->reg_password)
+		explicit_bzero(c->reg_password, strlen(c->reg_password));
+	free(c->reg_username);
+	free(c->reg_password);
+	free(c->reg_error);
+	c->reg_username = c->reg_password = c->reg_error = NULL;
+}
+
+/* Take the registry credentials of the task's containers from the poll
+ * entry, replacing what an earlier poll gave (a secret may have changed).
+ * Kept in memory only; see struct ectr. */
+static void take_registry_credentials(struct etask *t, const Ecsagent__Task *w)
+{
+	for (size_t i = 0; t->ctrs && i < t->st.n_containers; i++) {
+		struct ectr *c = &t->ctrs[i];
+		ectr_clear_registry_credentials(c);
+		for (size_t k = 0; k < w->n_registry_credentials; k++) {
+			const Ecsagent__RegistryCredential *rc = w->registry_credentials[k];
+			if (!rc->container_name || strcmp(rc->container_name, ectr_st(c)->name) != 0)
+				continue;
+			bool oom = false;
+			if (rc->error && *rc->error) {
+				oom = !(c->reg_error = strdup(rc->error));
+			} else if (rc->username && *rc->username && rc->password) {
+				c->reg_username = strdup(rc->username);
+				c->reg_password = strdup(rc->password);
+				oom = !c->reg_username || !c->reg_password;
+			}
+			if (oom) {
+				ectr_clear_registry_credentials(c);
+				c->reg_error = strdup("out of memory");
+			}
+			break;
+		}
+	}
+}
+
 static struct etask *adopt_new(struct engine *e, const Ecsagent__Task *w)
 {
 	struct state_task st = { 0 };
@@ -64,6 +103,7 @@ void engine_apply_desired(struct engine *e, const Ecsagent__PollResponse *resp)
 				continue;
 			}
 			t->in_desired = true;
+			take_registry_credentials(t, w);
 			if (w->desired_status == ECSAGENT__STATUS__STOPPED)
 				etask_fail(t, *w->stop_reason ? w->stop_reason
 							       : "Task stopped before it started");
@@ -73,6 +113,7 @@ void engine_apply_desired(struct engine *e, const Ecsagent__PollResponse *resp)
 		}
 		t->in_desired = true;
 		t->st.desired_version = w->desired_version;
+		take_registry_credentials(t, w);
 		if (w->desired_status == ECSAGENT__STATUS__STOPPED &&
 		    t->st.step < TASK_STEP_STOPPING)
 			etask_stop(t,

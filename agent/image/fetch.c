@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -28,6 +29,7 @@ struct image_fetch {
 struct fetch_job {
 	struct image_fetcher *f;
 	char *ref;
+	char *creds;   /* "user\x1fpassword" of per-task credentials, or NULL */
 	pid_t pid;
 	int fd;
 	sd_event_source *io;
@@ -41,6 +43,7 @@ struct image_fetcher {
 	sd_event *ev;
 	char *helper;
 	struct image_cache *cache;
+	bool no_cache;
 	struct fetch_job *jobs;
 };
 
@@ -123,6 +126,9 @@ static void job_free(struct fetch_job *j)
 		close(j->fd);
 	free(j->buf);
 	free(j->ref);
+	if (j->creds)
+		explicit_bzero(j->creds, strlen(j->creds));
+	free(j->creds);
 	free(j);
 }
 
@@ -235,6 +241,12 @@ static int job_start(struct image_fetcher *f, const struct image_request *rq,
 	}
 	j->f = f;
 	j->fd = -1;
+	if (rq->username && asprintf(&j->creds, "%s\x1f%s", rq->username,
+				     rq->password ? rq->password : "") < 0) {
+		j->creds = NULL;
+		job_free(j);
+		return err_set(err, ENOMEM, "out of memory");
+	}
 	char *argv[] = { f->helper, "request", NULL };
 	int in = -1;
 	int r = image_helper_spawn(f->helper, argv, &in, &j->fd, &j->pid, err);
@@ -266,17 +278,31 @@ static int job_start(struct image_fetcher *f, const struct image_request *rq,
 	return 0;
 }
 
+static bool same_request(const struct fetch_job *j, const struct image_request *rq)
+{
+	if (strcmp(j->ref, rq->reference) != 0 || !j->creds != !rq->username)
+		return false;
+	if (!j->creds)
+		return true;
+	size_t ulen = strlen(rq->username);
+	const char *pw = rq->password ? rq->password : "";
+	return strncmp(j->creds, rq->username, ulen) == 0 && j->creds[ulen] == '\x1f' &&
+	       strcmp(j->creds + ulen + 1, pw) == 0;
+}
+
 int image_fetch(struct image_fetcher *f, const struct image_request *rq, struct image *out,
 		image_fetch_fn fn, void *ud, struct image_fetch **handle, struct ecs_err *err)
 {
 	*handle = NULL;
 	const char *pb = rq->pull_behavior;
 	bool trust = pb && (strcmp(pb, "once") == 0 || strcmp(pb, "prefer-cached") == 0);
-	int r = image_cache_lookup(f->cache, rq->reference, trust, out, err);
+	int r = f->no_cache ? 0 : image_cache_lookup(f->cache, rq->reference, trust, out, err);
 	if (r != 0)
 		return r;
+	/* Joined only by a request with the same per-task credentials: one
+	 * with none (or wrong ones) must not hand its failure to another. */
 	struct fetch_job *j = f->jobs;
-	while (j && strcmp(j->ref, rq->reference) != 0)
+	while (j && !same_request(j, rq))
 		j = j->next;
 	if (!j && (r = job_start(f, rq, &j, err)) < 0)
 		return r;
@@ -287,6 +313,17 @@ int image_fetch(struct image_fetcher *f, const struct image_request *rq, struct 
 	j->waiters = w;
 	*handle = w;
 	return 0;
+}
+
+bool image_fetcher_busy(const struct image_fetcher *f)
+{
+	return f && f->jobs;
+}
+
+void image_fetcher_use_cache(struct image_fetcher *f, bool on)
+{
+	if (f)
+		f->no_cache = !on;
 }
 
 void image_fetch_cancel(struct image_fetch *h)

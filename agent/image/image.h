@@ -105,6 +105,11 @@ void image_fetcher_free(struct image_fetcher *f);
  * handle is cancelled first). */
 int image_fetch(struct image_fetcher *f, const struct image_request *rq, struct image *out,
 		image_fetch_fn fn, void *ud, struct image_fetch **handle, struct ecs_err *err);
+/* Whether a helper run is in flight. */
+bool image_fetcher_busy(const struct image_fetcher *f);
+/* Whether image_fetch() may answer from the cache (on by default; off while
+ * an image collection runs). */
+void image_fetcher_use_cache(struct image_fetcher *f, bool on);
 /* Stop waiting (NULL is fine). The helper keeps running for other waiters,
  * or finishes on its own and is reaped by the daemon's SIGCHLD handler. */
 void image_fetch_cancel(struct image_fetch *h);

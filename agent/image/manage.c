@@ -34,6 +34,7 @@ struct manage_opts {
 	char **keep; /* digests in use (argv strings) */
 	size_t n_keep;
 	int64_t min_age_s;
+	int64_t before_ms; /* gc: only records last used before this time; 0 = now */
 	int64_t max;
 	int first_arg; /* index of the first operand in argv */
 };
@@ -53,7 +54,8 @@ static int usage(const char *verb, const char *msg)
 		"Usage: ecs-agent-image load --datadir DIR FILE.tar\n"
 		"       ecs-agent-image ls --datadir DIR [--json]\n"
 		"       ecs-agent-image rm --datadir DIR [--keep DIGEST]... REF...\n"
-		"       ecs-agent-image gc --datadir DIR [--keep DIGEST]... [--min-age SEC] [--max N]\n");
+		"       ecs-agent-image gc --datadir DIR [--keep DIGEST]... [--min-age SEC] [--max N]\n"
+		"                          [--before MS]\n");
 	return 2;
 }
 
@@ -77,6 +79,7 @@ static int parse_opts(int argc, char **argv, struct manage_opts *o)
 		{ "keep", required_argument, NULL, 'k' },
 		{ "min-age", required_argument, NULL, 'a' },
 		{ "max", required_argument, NULL, 'm' },
+		{ "before", required_argument, NULL, 'b' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *verb = argv[0];
@@ -107,6 +110,10 @@ static int parse_opts(int argc, char **argv, struct manage_opts *o)
 		case 'm':
 			if (!parse_count(optarg, &o->max))
 				return usage(verb, "--max takes a count");
+			break;
+		case 'b':
+			if (!parse_count(optarg, &o->before_ms))
+				return usage(verb, "--before takes a time in ms since the epoch");
 			break;
 		default:
 			return usage(verb, NULL);
@@ -358,7 +365,12 @@ static int cmd_gc(const struct manage_opts *o, int argc)
 	int rc = 0;
 	_cleanup_free_ char **deleted = calloc(n + 1, sizeof(*deleted));
 	size_t n_deleted = 0;
-	int64_t cutoff = now_ms() - o->min_age_s * 1000;
+	/* --before: the time the caller listed the images in use. An image
+	 * resolved since then (its record touched) may be about to be used by a
+	 * container the caller did not know of yet: never a candidate. */
+	int64_t now = now_ms();
+	int64_t cutoff = (o->before_ms && o->before_ms < now ? o->before_ms : now) -
+			 o->min_age_s * 1000;
 	for (size_t i = 0; deleted && i < n && (int64_t)n_deleted < o->max; i++) {
 		if (kept(o, v[i].manifest_digest) || v[i].last_used_ms > cutoff)
 			continue;

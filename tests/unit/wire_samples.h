@@ -28,6 +28,8 @@ struct wire_samples {
 	char *dns_servers[2], *dns_search[1];
 	Ecsagent__NetworkInterface eni;
 	Ecsagent__NetworkInterface *enis[1];
+	Ecsagent__RegistryCredential regcred;
+	Ecsagent__RegistryCredential *regcreds[1];
 	Ecsagent__Task task, task_stopped;
 	Ecsagent__Task *tasks[2];
 	Ecsagent__PollResponse poll_response;
@@ -210,6 +212,18 @@ static inline void wire_samples_init(struct wire_samples *s)
 	s->task.stop_code = ECSAGENT__STOP_CODE__SERVICE_SCHEDULER_INITIATED;
 	s->task.n_tags = 1;
 	s->task.tags = s->tags;
+	/* A real entry has either username/password or error; the sample sets
+	 * every field. */
+	s->regcred = (Ecsagent__RegistryCredential)ECSAGENT__REGISTRY_CREDENTIAL__INIT;
+	s->regcred.container_name = "nginx";
+	s->regcred.credentials_parameter =
+		"arn:aws:secretsmanager:us-east-1:123456789012:secret:reg-AbCdEf";
+	s->regcred.username = "alice";
+	s->regcred.password = "s3cret";
+	s->regcred.error = "the secret has no password string";
+	s->regcreds[0] = &s->regcred;
+	s->task.n_registry_credentials = 1;
+	s->task.registry_credentials = s->regcreds;
 	s->task_stopped = (Ecsagent__Task)ECSAGENT__TASK__INIT;
 	s->task_stopped.task_arn = WS_TASK_ARN "ff";
 	s->task_stopped.family = "batch";
