@@ -10,61 +10,9 @@
 
 #include <cmocka.h>
 
-#include "api.h"
-#include "json.h"
-#include "store.h"
+#include "test_cp_api_util.h"
 
 #define ARN(name) "arn:aws:ecs:us-east-1:123456789012:cluster/" name
-
-struct ctx {
-	struct store *store;
-	struct api *api;
-	struct api_reply reply;
-	struct json_doc *doc;
-};
-
-static int64_t fixed_clock(void *userdata)
-{
-	(void)userdata;
-	return INT64_C(1704164645000);
-}
-
-static int setup(void **state)
-{
-	struct ctx *c = calloc(1, sizeof(*c));
-	struct ecs_err err;
-	c->store = store_open(":memory:", &err);
-	assert_non_null(c->store);
-	c->api = api_new(c->store, "us-east-1", "123456789012", &err);
-	assert_non_null(c->api);
-	api_set_clock(c->api, fixed_clock, NULL);
-	*state = c;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct ctx *c = *state;
-	api_reply_clear(&c->reply);
-	json_doc_free(c->doc);
-	api_free(c->api);
-	store_free(c->store);
-	free(c);
-	return 0;
-}
-
-/* Run an operation; returns the parsed reply root. */
-static const json_node *call(struct ctx *c, const char *op, const char *body)
-{
-	api_reply_clear(&c->reply);
-	json_doc_free(c->doc);
-	c->doc = NULL;
-	assert_int_equal(api_handle(c->api, op, body, strlen(body), &c->reply), 0);
-	struct ecs_err err;
-	c->doc = json_parse(c->reply.body, c->reply.len, &err);
-	assert_non_null(c->doc);
-	return json_root(c->doc);
-}
 
 static void expect_error(struct ctx *c, const char *op, const char *body, int status,
 			 const char *type)
@@ -307,12 +255,12 @@ static void test_bad_requests(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_create_describe, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_configuration, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_list_pagination, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_delete, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_tags, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_create_describe, cp_setup, cp_teardown),
+		cmocka_unit_test_setup_teardown(test_configuration, cp_setup, cp_teardown),
+		cmocka_unit_test_setup_teardown(test_list_pagination, cp_setup, cp_teardown),
+		cmocka_unit_test_setup_teardown(test_delete, cp_setup, cp_teardown),
+		cmocka_unit_test_setup_teardown(test_tags, cp_setup, cp_teardown),
+		cmocka_unit_test_setup_teardown(test_bad_requests, cp_setup, cp_teardown),
 	};
 	return cmocka_run_group_tests_name("cp_api", tests, NULL, NULL);
 }

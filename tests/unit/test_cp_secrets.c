@@ -13,71 +13,17 @@
 
 #include <cmocka.h>
 
-#include "api.h"
-#include "json.h"
 #include "regcreds.h"
 #include "store-secrets.h"
-#include "store.h"
+#include "test_cp_api_util.h"
 
 #define CREDS "{\\\"username\\\":\\\"alice\\\",\\\"password\\\":\\\"pw1\\\"}"
 #define ARN_PREFIX "arn:aws:secretsmanager:us-east-1:123456789012:secret:"
 
-struct ctx {
-	struct store *store;
-	struct api *api;
-	struct api_reply reply;
-	struct json_doc *doc;
-	int64_t now;
-};
-
-static int64_t test_clock(void *userdata)
-{
-	return ((struct ctx *)userdata)->now;
-}
-
 static int setup(void **state)
 {
-	struct ctx *c = calloc(1, sizeof(*c));
-	struct ecs_err err;
-	c->store = store_open(":memory:", &err);
-	assert_non_null(c->store);
-	c->api = api_new(c->store, "us-east-1", "123456789012", &err);
-	assert_non_null(c->api);
-	c->now = INT64_C(1704164645000);
-	api_set_clock(c->api, test_clock, c);
-	*state = c;
+	*state = cp_ctx_new(api_handle_secrets);
 	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct ctx *c = *state;
-	api_reply_clear(&c->reply);
-	json_doc_free(c->doc);
-	api_free(c->api);
-	store_free(c->store);
-	free(c);
-	return 0;
-}
-
-static const json_node *call(struct ctx *c, const char *op, const char *body)
-{
-	api_reply_clear(&c->reply);
-	json_doc_free(c->doc);
-	c->doc = NULL;
-	assert_int_equal(api_handle_secrets(c->api, op, body, strlen(body), &c->reply), 0);
-	struct ecs_err err;
-	c->doc = json_parse(c->reply.body, c->reply.len, &err);
-	assert_non_null(c->doc);
-	return json_root(c->doc);
-}
-
-static const json_node *ok(struct ctx *c, const char *op, const char *body)
-{
-	const json_node *root = call(c, op, body);
-	if (c->reply.status != 200)
-		fail_msg("%s %s: got %d %s", op, body, c->reply.status, c->reply.body);
-	return root;
 }
 
 static void expect_error(struct ctx *c, const char *op, const char *body, const char *type)
@@ -167,7 +113,7 @@ static void test_delete_recovery(void **state)
 		ok(c, "DeleteSecret", "{\"SecretId\":\"gone\",\"RecoveryWindowInDays\":7}");
 	double when;
 	assert_true(json_number(json_get(root, "DeletionDate"), &when));
-	assert_true(when == (double)(c->now + 7 * 86400000LL) / 1000.0);
+	assert_true(when == (double)(c->now_ms + 7 * 86400000LL) / 1000.0);
 	/* Marked: unusable, hidden from the list, its name taken */
 	expect_error(c, "GetSecretValue", "{\"SecretId\":\"gone\"}", "InvalidRequestException");
 	expect_error(c, "CreateSecret", "{\"Name\":\"gone\",\"SecretString\":\"x\"}",
@@ -180,7 +126,7 @@ static void test_delete_recovery(void **state)
 	ok(c, "RestoreSecret", "{\"SecretId\":\"gone\"}");
 	ok(c, "GetSecretValue", "{\"SecretId\":\"gone\"}");
 	ok(c, "DeleteSecret", "{\"SecretId\":\"gone\"}");
-	c->now += 31 * 86400000LL;
+	c->now_ms += 31 * 86400000LL;
 	expect_error(c, "DescribeSecret", "{\"SecretId\":\"gone\"}", "ResourceNotFoundException");
 	/* Forced: at once */
 	expect_error(c, "DeleteSecret",
@@ -297,12 +243,12 @@ static void test_resolve_taskdef(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_create_get, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_put_value_and_version, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_delete_recovery, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_list_pages, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_create_get, setup, cp_teardown),
+		cmocka_unit_test_setup_teardown(test_put_value_and_version, setup, cp_teardown),
+		cmocka_unit_test_setup_teardown(test_delete_recovery, setup, cp_teardown),
+		cmocka_unit_test_setup_teardown(test_list_pages, setup, cp_teardown),
 		cmocka_unit_test(test_parse_secret),
-		cmocka_unit_test_setup_teardown(test_resolve_taskdef, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resolve_taskdef, setup, cp_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,72 +11,12 @@
 
 #include <cmocka.h>
 
-#include "api.h"
-#include "json.h"
 #include "store-taskdefs.h"
-#include "store.h"
 #include "taskdef-register.h"
 #include "taskdef.h"
+#include "test_cp_api_util.h"
 
 #define TD_ARN(id) "arn:aws:ecs:us-east-1:123456789012:task-definition/" id
-
-struct ctx {
-	struct store *store;
-	struct api *api;
-	struct api_reply reply;
-	struct json_doc *doc;
-	int64_t now_ms;
-};
-
-static int64_t test_clock(void *userdata)
-{
-	return ((struct ctx *)userdata)->now_ms;
-}
-
-static int setup(void **state)
-{
-	struct ctx *c = calloc(1, sizeof(*c));
-	struct ecs_err err;
-	c->store = store_open(":memory:", &err);
-	assert_non_null(c->store);
-	c->api = api_new(c->store, "us-east-1", "123456789012", &err);
-	assert_non_null(c->api);
-	c->now_ms = INT64_C(1704164645000);
-	api_set_clock(c->api, test_clock, c);
-	*state = c;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct ctx *c = *state;
-	api_reply_clear(&c->reply);
-	json_doc_free(c->doc);
-	api_free(c->api);
-	store_free(c->store);
-	free(c);
-	return 0;
-}
-
-static const json_node *call(struct ctx *c, const char *op, const char *body)
-{
-	api_reply_clear(&c->reply);
-	json_doc_free(c->doc);
-	c->doc = NULL;
-	assert_int_equal(api_handle(c->api, op, body, strlen(body), &c->reply), 0);
-	struct ecs_err err;
-	c->doc = json_parse(c->reply.body, c->reply.len, &err);
-	assert_non_null(c->doc);
-	return json_root(c->doc);
-}
-
-static const json_node *ok(struct ctx *c, const char *op, const char *body)
-{
-	const json_node *root = call(c, op, body);
-	if (c->reply.status != 200)
-		fail_msg("%s %s: got %d %s", op, body, c->reply.status, c->reply.body);
-	return root;
-}
 
 /* The error's message. */
 static const char *expect_error(struct ctx *c, const char *op, const char *body,
@@ -606,17 +546,18 @@ static void test_body_round_trip(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_register_defaults, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_register_host_ports_and_volumes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_fargate_compatible, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_requires_attributes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_revisions_and_lookup, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_invalid_definitions, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_list, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_families, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_tags, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_store, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_body_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_register_defaults, cp_setup, cp_teardown),
+		cmocka_unit_test_setup_teardown(test_register_host_ports_and_volumes, cp_setup,
+						cp_teardown),
+		cmocka_unit_test_setup_teardown(test_fargate_compatible, cp_setup, cp_teardown),
+		cmocka_unit_test_setup_teardown(test_requires_attributes, cp_setup, cp_teardown),
+		cmocka_unit_test_setup_teardown(test_revisions_and_lookup, cp_setup, cp_teardown),
+		cmocka_unit_test_setup_teardown(test_invalid_definitions, cp_setup, cp_teardown),
+		cmocka_unit_test_setup_teardown(test_list, cp_setup, cp_teardown),
+		cmocka_unit_test_setup_teardown(test_families, cp_setup, cp_teardown),
+		cmocka_unit_test_setup_teardown(test_tags, cp_setup, cp_teardown),
+		cmocka_unit_test_setup_teardown(test_store, cp_setup, cp_teardown),
+		cmocka_unit_test_setup_teardown(test_body_round_trip, cp_setup, cp_teardown),
 	};
 	return cmocka_run_group_tests_name("cp_taskdefs", tests, NULL, NULL);
 }

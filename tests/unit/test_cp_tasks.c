@@ -11,58 +11,26 @@
 
 #include <cmocka.h>
 
-#include "api.h"
-#include "json.h"
 #include "store-agent.h"
 #include "store-instances.h"
 #include "store-placement.h"
-#include "store.h"
 
-#define NOW INT64_C(1704164645000)
-#define CLUSTER_ARN "arn:aws:ecs:us-east-1:123456789012:cluster/default"
-
-struct ctx {
-	struct store *store;
-	struct api *api;
-	struct api_reply reply;
-	struct json_doc *doc;
-	char *instances[3]; /* 0, 1: in setup(); 2: by tests that want it */
-	int64_t instance_ids[3];
-	int64_t changed[16];
+/* Per-test state beyond the shared fixture's. */
+#define CP_CTX_EXTRA                                                         \
+	char *instances[3]; /* 0, 1: in setup(); 2: by tests that want it */ \
+	int64_t instance_ids[3];                                             \
+	int64_t changed[16];                                                 \
 	size_t n_changed;
-};
+#include "test_cp_api_util.h"
 
-static int64_t fixed_clock(void *userdata)
-{
-	(void)userdata;
-	return NOW;
-}
+#define NOW CP_T0 /* the clock never moves here */
+#define CLUSTER_ARN "arn:aws:ecs:us-east-1:123456789012:cluster/default"
 
 static void on_change(int64_t instance_id, void *userdata)
 {
 	struct ctx *c = userdata;
 	if (c->n_changed < 16)
 		c->changed[c->n_changed++] = instance_id;
-}
-
-static const json_node *call(struct ctx *c, const char *op, const char *body)
-{
-	api_reply_clear(&c->reply);
-	json_doc_free(c->doc);
-	c->doc = NULL;
-	assert_int_equal(api_handle(c->api, op, body, strlen(body), &c->reply), 0);
-	struct ecs_err err;
-	c->doc = json_parse(c->reply.body, c->reply.len, &err);
-	assert_non_null(c->doc);
-	return json_root(c->doc);
-}
-
-static const json_node *ok(struct ctx *c, const char *op, const char *body)
-{
-	const json_node *root = call(c, op, body);
-	if (c->reply.status != 200)
-		fail_msg("%s %s: %d %s", op, body, c->reply.status, c->reply.body);
-	return root;
 }
 
 static void expect_error(struct ctx *c, const char *op, const char *body, const char *type,
@@ -115,13 +83,7 @@ static void add_instance(struct ctx *c, const char *cluster, int k, bool connect
 
 static int setup(void **state)
 {
-	struct ctx *c = calloc(1, sizeof(*c));
-	struct ecs_err err;
-	c->store = store_open(":memory:", &err);
-	assert_non_null(c->store);
-	c->api = api_new(c->store, "us-east-1", "123456789012", &err);
-	assert_non_null(c->api);
-	api_set_clock(c->api, fixed_clock, NULL);
+	struct ctx *c = cp_ctx_new(api_handle);
 	api_set_instance_listener(c->api, on_change, c);
 	ok(c, "CreateCluster", "{}");
 	/* web: a static host port; batch: none; big: more than an instance. */
@@ -147,13 +109,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct ctx *c = *state;
-	api_reply_clear(&c->reply);
-	json_doc_free(c->doc);
 	for (size_t i = 0; i < 3; i++)
 		free(c->instances[i]);
-	api_free(c->api);
-	store_free(c->store);
-	free(c);
+	cp_ctx_free(c);
 	return 0;
 }
 
