@@ -200,7 +200,8 @@ static int cmd_ls(const struct manage_opts *o, int argc)
 		fprintf(stderr, "ecs-agent-image ls: %s\n", err_msg(&err));
 		return 1;
 	}
-	qsort(v, n, sizeof(*v), by_name);
+	if (n > 1)
+		qsort(v, n, sizeof(*v), by_name);
 	int rc = 0;
 	if (o->json) {
 		rc = ls_json(v, n);
@@ -361,7 +362,8 @@ static int cmd_gc(const struct manage_opts *o, int argc)
 		fprintf(stderr, "ecs-agent-image gc: %s\n", err_msg(&err));
 		return 1;
 	}
-	qsort(v, n, sizeof(*v), by_last_used);
+	if (n > 1)
+		qsort(v, n, sizeof(*v), by_last_used);
 	int rc = 0;
 	_cleanup_free_ char **deleted = calloc(n + 1, sizeof(*deleted));
 	size_t n_deleted = 0;
