@@ -61,7 +61,7 @@ int main(int argc, char **argv)
 		return 1;
 	r = shim_record_format_pid(text, sizeof(text), getpid());
 	if (r > 0)
-		r = shim_record_write(o.state_dir, SHIM_PID_FILE, text, (size_t)r);
+		r = shim_record_write(o.state_dir, SHIM_PID_FILE, text, (size_t)r, false);
 	if (r < 0) {
 		fprintf(stderr, "ecs-agent-shim: %s: writing %s/%s: %s\n", o.id, o.state_dir,
 			SHIM_PID_FILE, strerror(-r));

@@ -60,7 +60,8 @@ static int write_all(int fd, const char *p, size_t len)
 	return 0;
 }
 
-int shim_record_write(const char *dir, const char *name, const char *text, size_t len)
+int shim_record_write(const char *dir, const char *name, const char *text, size_t len,
+		      bool durable)
 {
 	char tmp[PATH_MAX], dst[PATH_MAX];
 	int r;
@@ -72,7 +73,7 @@ int shim_record_write(const char *dir, const char *name, const char *text, size_
 	if (fd < 0)
 		return -errno;
 	r = write_all(fd, text, len);
-	if (r == 0 && fsync(fd) < 0)
+	if (r == 0 && durable && fsync(fd) < 0)
 		r = -errno;
 	if (close(fd) < 0 && r == 0)
 		r = -errno;
@@ -82,6 +83,8 @@ int shim_record_write(const char *dir, const char *name, const char *text, size_
 		unlink(tmp);
 		return r;
 	}
+	if (!durable)
+		return 0;
 	/* The rename is durable only once the directory is synced: without
 	 * this a power cut could lose an exit record the agent already
 	 * acted upon. */

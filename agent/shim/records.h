@@ -14,6 +14,7 @@
  * zeros). TEXT is one line of printable bytes. Readers refuse anything
  * else: unknown or repeated keys, missing keys, a missing final newline.
  */
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -34,10 +35,16 @@ int shim_record_format_pid(char *buf, size_t cap, pid_t pid);
 int shim_record_format_started(char *buf, size_t cap, const struct shim_started *s);
 int shim_record_format_exit(char *buf, size_t cap, const struct shim_exit *e);
 
-/* Write dir/name atomically: dir/.name.tmp, fsync, rename, fsync dir.
- * Returns 0 or a negative errno. (The shim's side; no struct ecs_err, the
- * shim links libc only.) */
-int shim_record_write(const char *dir, const char *name, const char *text, size_t len);
+/* Write dir/name atomically: dir/.name.tmp, rename; with `durable`, fsync
+ * the file before the rename and the directory after it. Returns 0 or a
+ * negative errno. (The shim's side; no struct ecs_err, the shim links libc
+ * only.) Only `exit` needs to survive a power cut (the container's status
+ * after the host comes back): shim.pid and `started` describe processes a
+ * power cut ends anyway, and an agent killed with -9 still finds them in
+ * the page cache, so they skip the two fsyncs on the path to a running
+ * container. */
+int shim_record_write(const char *dir, const char *name, const char *text, size_t len,
+		      bool durable);
 
 /* Parse a record held in memory (the agent's side, and the fuzz target). */
 int shim_record_parse_pid(const char *buf, size_t len, pid_t *out, struct ecs_err *err);

@@ -90,7 +90,8 @@ static void write_exit(struct shim *s, const struct shim_exit *e)
 {
 	char text[SHIM_RECORD_MAX];
 	int n = shim_record_format_exit(text, sizeof(text), e);
-	int r = n < 0 ? n : shim_record_write(s->o->state_dir, SHIM_EXIT_FILE, text, (size_t)n);
+	int r = n < 0 ? n : shim_record_write(s->o->state_dir, SHIM_EXIT_FILE, text, (size_t)n,
+							   true);
 	if (r < 0)
 		say(s, "writing exit record", r);
 }
@@ -298,7 +299,7 @@ int shim_supervise(const struct shim_opts *o)
 	struct shim_started st = { .pid = s.init, .started_ms = shim_now_ms() };
 	char text[SHIM_RECORD_MAX];
 	int n = shim_record_format_started(text, sizeof(text), &st);
-	r = n < 0 ? n : shim_record_write(o->state_dir, SHIM_STARTED_FILE, text, (size_t)n);
+	r = n < 0 ? n : shim_record_write(o->state_dir, SHIM_STARTED_FILE, text, (size_t)n, false);
 	if (r < 0)
 		say(&s, "writing started record", r);
 

@@ -684,7 +684,7 @@ static void test_record_files(void **state)
 	assert_int_equal(shim_read_pid(tmpdir, &pid, &err), -ENOENT);
 
 	const char *text = "pid=10\nstarted_ms=20\n";
-	assert_int_equal(shim_record_write(tmpdir, SHIM_STARTED_FILE, text, strlen(text)), 0);
+	assert_int_equal(shim_record_write(tmpdir, SHIM_STARTED_FILE, text, strlen(text), false), 0);
 	assert_int_equal(shim_read_started(tmpdir, &s, &err), 0);
 	assert_int_equal(s.pid, 10);
 	assert_int_equal(s.started_ms, 20);
@@ -692,11 +692,11 @@ static void test_record_files(void **state)
 	assert_int_equal(access(path_in(".started.tmp"), F_OK), -1);
 
 	text = "exit_code=3\nsignal=0\noom_killed=0\nfinished_ms=30\n";
-	assert_int_equal(shim_record_write(tmpdir, SHIM_EXIT_FILE, text, strlen(text)), 0);
+	assert_int_equal(shim_record_write(tmpdir, SHIM_EXIT_FILE, text, strlen(text), true), 0);
 	assert_int_equal(shim_read_exit(tmpdir, &e, &err), 0);
 	assert_int_equal(e.exit_code, 3);
 
-	assert_int_equal(shim_record_write(tmpdir, SHIM_PID_FILE, "99\n", 3), 0);
+	assert_int_equal(shim_record_write(tmpdir, SHIM_PID_FILE, "99\n", 3, false), 0);
 	assert_int_equal(shim_read_pid(tmpdir, &pid, &err), 0);
 	assert_int_equal(pid, 99);
 
@@ -704,7 +704,7 @@ static void test_record_files(void **state)
 	assert_int_equal(shim_read_exit(tmpdir, &e, &err), -EINVAL);
 	assert_non_null(strstr(err.msg, tmpdir));
 
-	assert_true(shim_record_write("/nonexistent-dir", "x", "1", 1) < 0);
+	assert_true(shim_record_write("/nonexistent-dir", "x", "1", 1, true) < 0);
 }
 
 /* ---- logConfiguration options (agent side) ---- */
