@@ -336,6 +336,42 @@ static int open_outer(struct archive **out, enum oci_kind kind, struct blob_src 
 	return 0;
 }
 
+/* One entry of an archive being copied to disk: a layer's (whiteouts,
+ * owners, modes) or an image archive's (plain files and directories). */
+struct entry_ctx {
+	int rootfd;
+	const char *dir;
+	int (*fn)(struct archive *in, struct archive *out, struct archive_entry *e,
+		  const struct entry_ctx *ctx, struct ecs_err *err);
+};
+
+static int layer_entry(struct archive *in, struct archive *out, struct archive_entry *e,
+		       const struct entry_ctx *ctx, struct ecs_err *err)
+{
+	return extract_entry(in, out, e, ctx->rootfd, ctx->dir, err);
+}
+
+/* Every entry of `in` through ctx->fn into `out`, then close `out` (which
+ * applies directory modes and times); `what` names the archive in errors. */
+static int copy_entries(struct archive *in, struct archive *out, const char *what,
+			const struct entry_ctx *ctx, struct ecs_err *err)
+{
+	for (;;) {
+		struct archive_entry *e;
+		int ar = archive_read_next_header(in, &e);
+		if (ar == ARCHIVE_EOF)
+			break;
+		if (ar < ARCHIVE_WARN)
+			return err_set(err, EINVAL, "%s: %s", what, archive_error_string(in));
+		int r = ctx->fn(in, out, e, ctx, err);
+		if (r < 0)
+			return r;
+	}
+	if (archive_write_close(out) < ARCHIVE_WARN)
+		return err_set(err, EIO, "finishing %s: %s", what, archive_error_string(out));
+	return 0;
+}
+
 static int extract_all(struct tar_src *ts, int rootfd, const char *dir, struct ecs_err *err)
 {
 	_cleanup_(archive_read_freep) struct archive *in = archive_read_new();
@@ -356,21 +392,8 @@ static int extract_all(struct tar_src *ts, int rootfd, const char *dir, struct e
 		r = err_set(err, EINVAL, "layer tar: %s", archive_error_string(in));
 		goto done;
 	}
-	for (;;) {
-		struct archive_entry *e;
-		int ar = archive_read_next_header(in, &e);
-		if (ar == ARCHIVE_EOF)
-			break;
-		if (ar < ARCHIVE_WARN) {
-			r = err_set(err, EINVAL, "layer tar: %s", archive_error_string(in));
-			goto done;
-		}
-		if ((r = extract_entry(in, out, e, rootfd, dir, err)) < 0)
-			goto done;
-	}
-	/* Directory modes and times are applied at close. */
-	if (archive_write_close(out) < ARCHIVE_WARN)
-		r = err_set(err, EIO, "finishing layer: %s", archive_error_string(out));
+	struct entry_ctx ctx = { .rootfd = rootfd, .dir = dir, .fn = layer_entry };
+	r = copy_entries(in, out, "layer tar", &ctx, err);
 done:
 	archive_write_free(out);
 	return r;
@@ -487,6 +510,12 @@ static int extract_plain_entry(struct archive *in, struct archive *out, struct a
 	return 0;
 }
 
+static int plain_entry(struct archive *in, struct archive *out, struct archive_entry *e,
+		       const struct entry_ctx *ctx, struct ecs_err *err)
+{
+	return extract_plain_entry(in, out, e, ctx->dir, err);
+}
+
 int layer_extract_archive(int archive_fd, const char *dir, struct ecs_err *err)
 {
 	_cleanup_(archive_read_freep) struct archive *in = archive_read_new();
@@ -509,20 +538,8 @@ int layer_extract_archive(int archive_fd, const char *dir, struct ecs_err *err)
 		r = err_set(err, EINVAL, "image archive: %s", archive_error_string(in));
 		goto done;
 	}
-	for (;;) {
-		struct archive_entry *e;
-		int ar = archive_read_next_header(in, &e);
-		if (ar == ARCHIVE_EOF)
-			break;
-		if (ar < ARCHIVE_WARN) {
-			r = err_set(err, EINVAL, "image archive: %s", archive_error_string(in));
-			goto done;
-		}
-		if ((r = extract_plain_entry(in, out, e, dir, err)) < 0)
-			goto done;
-	}
-	if (archive_write_close(out) < ARCHIVE_WARN)
-		r = err_set(err, EIO, "finishing image archive: %s", archive_error_string(out));
+	struct entry_ctx ctx = { .rootfd = -1, .dir = dir, .fn = plain_entry };
+	r = copy_entries(in, out, "image archive", &ctx, err);
 done:
 	archive_write_free(out);
 	return r;
