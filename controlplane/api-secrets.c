@@ -42,12 +42,6 @@ static void w_date(struct json_writer *w, const char *key, int64_t ms)
 	json_w_double(w, (double)ms / 1000.0);
 }
 
-static void w_str(struct json_writer *w, const char *key, const char *value)
-{
-	json_w_key(w, key);
-	json_w_string(w, value);
-}
-
 /* Start the call's transaction with expired deletions purged, so that no
  * operation sees a secret past its deletion date. */
 static int begin(struct api_call *c)
@@ -174,10 +168,10 @@ int api_sm_create_secret(struct api_call *c)
 				"The operation failed because the secret %s already exists.", name);
 	if (r < 0 || (r = commit(c)) < 0)
 		return r;
-	w_str(c->out, "ARN", arn);
-	w_str(c->out, "Name", name);
+	json_w_member(c->out, "ARN", arn);
+	json_w_member(c->out, "Name", name);
 	if (value)
-		w_str(c->out, "VersionId", token);
+		json_w_member(c->out, "VersionId", token);
 	return 0;
 }
 
@@ -200,10 +194,10 @@ int api_sm_get_secret_value(struct api_call *c)
 				"Secrets Manager can't find the specified secret value for "
 				"staging label: %s", stage ? stage : "AWSCURRENT");
 	}
-	w_str(c->out, "ARN", sec.arn);
-	w_str(c->out, "Name", sec.name);
-	w_str(c->out, "VersionId", sec.version_id);
-	w_str(c->out, "SecretString", sec.secret_string);
+	json_w_member(c->out, "ARN", sec.arn);
+	json_w_member(c->out, "Name", sec.name);
+	json_w_member(c->out, "VersionId", sec.version_id);
+	json_w_member(c->out, "SecretString", sec.secret_string);
 	json_w_key(c->out, "VersionStages");
 	json_w_array_begin(c->out);
 	json_w_string(c->out, "AWSCURRENT");
@@ -230,9 +224,9 @@ int api_sm_put_secret_value(struct api_call *c)
 		return r;
 	r = store_secret_put_value(c->api->store, sec.id, value, token, c->now_ms, &c->ierr);
 	if (r >= 0 && (r = commit(c)) >= 0) {
-		w_str(c->out, "ARN", sec.arn);
-		w_str(c->out, "Name", sec.name);
-		w_str(c->out, "VersionId", token);
+		json_w_member(c->out, "ARN", sec.arn);
+		json_w_member(c->out, "Name", sec.name);
+		json_w_member(c->out, "VersionId", token);
 		json_w_key(c->out, "VersionStages");
 		json_w_array_begin(c->out);
 		json_w_string(c->out, "AWSCURRENT");
@@ -268,8 +262,8 @@ int api_sm_delete_secret(struct api_call *c)
 		r = store_secret_mark_deleted(c->api->store, sec.id, c->now_ms, deletion,
 					      &c->ierr);
 	if (r >= 0 && (r = commit(c)) >= 0) {
-		w_str(c->out, "ARN", sec.arn);
-		w_str(c->out, "Name", sec.name);
+		json_w_member(c->out, "ARN", sec.arn);
+		json_w_member(c->out, "Name", sec.name);
 		w_date(c->out, "DeletionDate", deletion);
 	}
 	store_secret_clear(&sec);
@@ -287,8 +281,8 @@ int api_sm_restore_secret(struct api_call *c)
 	if (sec.deleted_ms)
 		r = store_secret_restore(c->api->store, sec.id, c->now_ms, &c->ierr);
 	if (r >= 0 && (r = commit(c)) >= 0) {
-		w_str(c->out, "ARN", sec.arn);
-		w_str(c->out, "Name", sec.name);
+		json_w_member(c->out, "ARN", sec.arn);
+		json_w_member(c->out, "Name", sec.name);
 	}
 	store_secret_clear(&sec);
 	return r;
@@ -296,10 +290,10 @@ int api_sm_restore_secret(struct api_call *c)
 
 static void w_secret_meta(struct json_writer *w, const struct store_secret *sec)
 {
-	w_str(w, "ARN", sec->arn);
-	w_str(w, "Name", sec->name);
+	json_w_member(w, "ARN", sec->arn);
+	json_w_member(w, "Name", sec->name);
 	if (sec->description)
-		w_str(w, "Description", sec->description);
+		json_w_member(w, "Description", sec->description);
 	w_date(w, "CreatedDate", sec->created_ms);
 	w_date(w, "LastChangedDate", sec->changed_ms);
 	if (sec->deleted_ms)
@@ -369,7 +363,7 @@ int api_sm_list_secrets(struct api_call *c)
 		if (!next)
 			r = err_set(&c->ierr, ENOMEM, "out of memory");
 		else
-			w_str(c->out, "NextToken", next);
+			json_w_member(c->out, "NextToken", next);
 	}
 	store_secret_list_clear(&l);
 	return r;

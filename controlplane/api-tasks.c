@@ -124,14 +124,6 @@ static void w_time(struct json_writer *w, const char *key, int64_t ms)
 	json_w_double(w, (double)ms / 1000.0);
 }
 
-static void w_str(struct json_writer *w, const char *key, const char *value)
-{
-	if (!value)
-		return;
-	json_w_key(w, key);
-	json_w_string(w, value);
-}
-
 static void w_num_str(struct json_writer *w, const char *key, int64_t v)
 {
 	char num[32];
@@ -165,23 +157,23 @@ static int write_containers(struct api_call *c, const struct store_task *t)
 	for (size_t i = 0; i < list.n; i++) {
 		const struct store_task_container *ct = &list.items[i];
 		json_w_object_begin(w);
-		w_str(w, "containerArn", ct->arn);
-		w_str(w, "taskArn", t->arn);
-		w_str(w, "name", ct->name);
-		w_str(w, "image", ct->image);
-		w_str(w, "imageDigest", ct->image_digest);
-		w_str(w, "runtimeId", ct->runtime_id);
-		w_str(w, "lastStatus", ct->last_status);
+		json_w_member(w, "containerArn", ct->arn);
+		json_w_member(w, "taskArn", t->arn);
+		json_w_member(w, "name", ct->name);
+		json_w_member(w, "image", ct->image);
+		json_w_member(w, "imageDigest", ct->image_digest);
+		json_w_member(w, "runtimeId", ct->runtime_id);
+		json_w_member(w, "lastStatus", ct->last_status);
 		if (ct->has_exit_code) {
 			json_w_key(w, "exitCode");
 			json_w_int(w, ct->exit_code);
 		}
-		w_str(w, "reason", ct->reason);
+		json_w_member(w, "reason", ct->reason);
 		w_json(w, "networkBindings", ct->network_bindings, "[]");
 		json_w_key(w, "networkInterfaces");
 		json_w_array_begin(w);
 		json_w_array_end(w);
-		w_str(w, "healthStatus", ct->health_status ? ct->health_status : "UNKNOWN");
+		json_w_member(w, "healthStatus", ct->health_status ? ct->health_status : "UNKNOWN");
 		w_num_str(w, "cpu", ct->cpu > 0 ? ct->cpu : 0);
 		if (ct->memory >= 0)
 			w_num_str(w, "memory", ct->memory);
@@ -206,47 +198,47 @@ int api_write_task(struct api_call *c, const struct store_task *t, bool with_tag
 	json_w_array_begin(w);
 	if (arch) {
 		json_w_object_begin(w);
-		w_str(w, "name", "ecs.cpu-architecture");
-		w_str(w, "value", arch);
+		json_w_member(w, "name", "ecs.cpu-architecture");
+		json_w_member(w, "value", arch);
 		json_w_object_end(w);
 	}
 	json_w_array_end(w);
-	w_str(w, "availabilityZone", az);
-	w_str(w, "clusterArn", t->cluster_arn);
+	json_w_member(w, "availabilityZone", az);
+	json_w_member(w, "clusterArn", t->cluster_arn);
 	/* Connected once an agent has reported on the task. */
 	if (t->sequence > 0) {
-		w_str(w, "connectivity", "CONNECTED");
+		json_w_member(w, "connectivity", "CONNECTED");
 		w_time(w, "connectivityAt",
 		       t->pull_started_ms ? t->pull_started_ms
 		       : t->started_ms    ? t->started_ms
 					  : t->updated_ms);
 	}
-	w_str(w, "containerInstanceArn", t->instance_arn);
+	json_w_member(w, "containerInstanceArn", t->instance_arn);
 	if ((r = write_containers(c, t)) < 0)
 		return r;
 	w_num_str(w, "cpu", t->cpu);
 	w_time(w, "createdAt", t->created_ms);
-	w_str(w, "desiredStatus", t->desired_status);
+	json_w_member(w, "desiredStatus", t->desired_status);
 	json_w_key(w, "enableExecuteCommand");
 	json_w_bool(w, t->enable_execute_command);
 	w_time(w, "executionStoppedAt", t->execution_stopped_ms);
-	w_str(w, "group", t->group_name);
-	w_str(w, "healthStatus", t->health_status ? t->health_status : "UNKNOWN");
+	json_w_member(w, "group", t->group_name);
+	json_w_member(w, "healthStatus", t->health_status ? t->health_status : "UNKNOWN");
 	json_w_key(w, "inferenceAccelerators");
 	json_w_array_begin(w);
 	json_w_array_end(w);
-	w_str(w, "lastStatus", t->last_status);
-	w_str(w, "launchType", t->launch_type);
+	json_w_member(w, "lastStatus", t->last_status);
+	json_w_member(w, "launchType", t->launch_type);
 	w_num_str(w, "memory", t->memory);
 	w_json(w, "overrides", t->overrides,
 	       "{\"containerOverrides\": [], \"inferenceAcceleratorOverrides\": []}");
 	w_time(w, "pullStartedAt", t->pull_started_ms);
 	w_time(w, "pullStoppedAt", t->pull_stopped_ms);
 	w_time(w, "startedAt", t->started_ms);
-	w_str(w, "startedBy", t->started_by);
-	w_str(w, "stopCode", t->stop_code);
+	json_w_member(w, "startedBy", t->started_by);
+	json_w_member(w, "stopCode", t->stop_code);
 	w_time(w, "stoppedAt", t->stopped_ms);
-	w_str(w, "stoppedReason", t->stopped_reason);
+	json_w_member(w, "stoppedReason", t->stopped_reason);
 	w_time(w, "stoppingAt", t->stopping_ms);
 	if (with_tags) {
 		struct store_kv_list tags;
@@ -255,8 +247,8 @@ int api_write_task(struct api_call *c, const struct store_task *t, bool with_tag
 		api_w_kv_list(w, "tags", "key", "value", &tags);
 		store_kv_list_clear(&tags);
 	}
-	w_str(w, "taskArn", t->arn);
-	w_str(w, "taskDefinitionArn", t->taskdef_arn);
+	json_w_member(w, "taskArn", t->arn);
+	json_w_member(w, "taskDefinitionArn", t->taskdef_arn);
 	json_w_key(w, "version");
 	json_w_int(w, t->version);
 	json_w_object_end(w);

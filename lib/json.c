@@ -290,6 +290,14 @@ void json_w_key(struct json_writer *w, const char *key)
 	json_w_string(w, key);
 }
 
+void json_w_member(struct json_writer *w, const char *key, const char *s)
+{
+	if (!s)
+		return;
+	json_w_key(w, key);
+	json_w_string(w, s);
+}
+
 void json_w_node(struct json_writer *w, const json_node *n)
 {
 	int64_t i;

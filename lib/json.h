@@ -80,6 +80,8 @@ void json_w_int(struct json_writer *w, int64_t v);
 void json_w_double(struct json_writer *w, double v);
 void json_w_bool(struct json_writer *w, bool v);
 void json_w_null(struct json_writer *w);
+/* "key": "s" in the current object; nothing at all when s is NULL. */
+void json_w_member(struct json_writer *w, const char *key, const char *s);
 /* Copy a parsed node (and everything below it) into the output. */
 void json_w_node(struct json_writer *w, const json_node *n);
 

@@ -18,28 +18,25 @@
 #include "image/image.h"
 #include "log.h"
 
-/* The digests of images that containers of tasks not yet cleaned up use,
- * as "--keep" "DIGEST" argument pairs appended to argv at *n. */
-static int add_keeps(struct engine *e, char ***argv, size_t *n, size_t *cap)
+/* Append (borrowed) the image digests of the task's containers to v, unless
+ * the task is cleaned up. */
+static int add_digests(const struct state_task *t, const char ***v, size_t *n, size_t *cap)
 {
-	for (struct etask *t = e->tasks; t; t = t->next) {
-		if (t->st.step >= TASK_STEP_CLEANED)
+	if (t->step >= TASK_STEP_CLEANED)
+		return 0;
+	for (size_t i = 0; i < t->n_containers; i++) {
+		const char *d = t->containers[i].image_digest;
+		if (!d)
 			continue;
-		for (size_t i = 0; i < t->st.n_containers; i++) {
-			const char *d = t->st.containers[i].image_digest;
-			if (!d)
-				continue;
-			if (*n + 3 > *cap) {
-				size_t c = *cap ? *cap * 2 : 32;
-				char **grown = realloc(*argv, c * sizeof(**argv));
-				if (!grown)
-					return -ENOMEM;
-				*argv = grown;
-				*cap = c;
-			}
-			(*argv)[(*n)++] = (char *)"--keep";
-			(*argv)[(*n)++] = (char *)d;
+		if (*n == *cap) {
+			size_t c = *cap ? *cap * 2 : 16;
+			const char **grown = realloc(*v, c * sizeof(**v));
+			if (!grown)
+				return -ENOMEM;
+			*v = grown;
+			*cap = c;
 		}
+		(*v)[(*n)++] = d;
 	}
 	return 0;
 }
@@ -74,25 +71,31 @@ static void run_gc(struct engine *e)
 	/* The images in use are listed now: whatever is resolved after this
 	 * moment is the helper's to spare (its record is touched). */
 	snprintf(before, sizeof(before), "%lld", (long long)engine_now_ms());
-	char *fixed[] = { (char *)e->p.image_helper, "gc", "--datadir", cfg->datadir,
-			  "--min-age", age, "--max", max, "--before", before };
-	size_t n = 0, cap = 0;
-	char **argv = NULL;
-	if (add_keeps(e, &argv, &n, &cap) < 0 ||
-	    !(argv = realloc(argv, (n + ARRAY_SIZE(fixed) + 1) * sizeof(*argv)))) {
+	const char *fixed[] = { e->p.image_helper, "gc", "--datadir", cfg->datadir,
+				"--min-age", age, "--max", max, "--before", before };
+	size_t n_fixed = ARRAY_SIZE(fixed), n = 0, cap = 0;
+	const char **digests = NULL;
+	int r = 0;
+	for (struct etask *t = e->tasks; t && r >= 0; t = t->next)
+		r = add_digests(&t->st, &digests, &n, &cap);
+	_cleanup_free_ char **argv = r < 0 ? NULL : calloc(n_fixed + 2 * n + 1, sizeof(*argv));
+	if (!argv) {
+		free(digests);
 		log_warn("Image cleanup: out of memory");
 		return;
 	}
-	memmove(argv + ARRAY_SIZE(fixed), argv, n * sizeof(*argv));
 	memcpy(argv, fixed, sizeof(fixed));
-	argv[n + ARRAY_SIZE(fixed)] = NULL;
+	for (size_t i = 0; i < n; i++) {
+		argv[n_fixed + 2 * i] = (char *)"--keep";
+		argv[n_fixed + 2 * i + 1] = (char *)digests[i];
+	}
+	free(digests);
 
 	struct ecs_err err = { 0 };
 	pid_t pid;
 	int fd;
 	/* The daemon's SIGCHLD handler reaps it. */
-	int r = image_helper_spawn(e->p.image_helper, argv, NULL, &fd, &pid, &err);
-	free(argv);
+	r = image_helper_spawn(e->p.image_helper, argv, NULL, &fd, &pid, &err);
 	if (r < 0) {
 		log_warn("Image cleanup: %s", err_msg(&err));
 		return;
@@ -157,27 +160,23 @@ int engine_images_in_use(const char *datadir, char ***out, size_t *n, struct ecs
 	if (r < 0)
 		return r;
 	size_t cap = 0;
-	for (size_t i = 0; i < n_tasks && r >= 0; i++) {
-		if (tasks[i].step >= TASK_STEP_CLEANED)
-			continue;
-		for (size_t k = 0; k < tasks[i].n_containers && r >= 0; k++) {
-			const char *d = tasks[i].containers[k].image_digest;
-			if (!d)
-				continue;
-			if (*n == cap) {
-				cap = cap ? cap * 2 : 16;
-				char **grown = realloc(*out, cap * sizeof(**out));
-				if (!grown) {
-					r = err_set(err, ENOMEM, "out of memory");
-					break;
-				}
-				*out = grown;
-			}
-			if (!((*out)[*n] = strdup(d)))
-				r = err_set(err, ENOMEM, "out of memory");
-			else
-				(*n)++;
-		}
+	const char **borrowed = NULL;
+	for (size_t i = 0; i < n_tasks && r >= 0; i++)
+		r = add_digests(&tasks[i], &borrowed, n, &cap);
+	if (r >= 0 && *n && !(*out = calloc(*n, sizeof(**out))))
+		r = -ENOMEM;
+	for (size_t i = 0; r >= 0 && i < *n; i++)
+		if (!((*out)[i] = strdup(borrowed[i])))
+			r = -ENOMEM;
+	free(borrowed);
+	if (r < 0) {
+		for (size_t i = 0; *out && i < *n; i++)
+			free((*out)[i]);
+		free(*out);
+		*out = NULL;
+		*n = 0;
+		state_tasks_free(tasks, n_tasks);
+		return err_set(err, ENOMEM, "out of memory");
 	}
 	state_tasks_free(tasks, n_tasks);
 	return r < 0 ? r : 0;

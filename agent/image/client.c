@@ -57,15 +57,6 @@ static void w_strv(struct json_writer *w, const char *key, char *const *v)
 	json_w_array_end(w);
 }
 
-static void w_str(struct json_writer *w, const char *key, const char *s)
-{
-	json_w_key(w, key);
-	if (s)
-		json_w_string(w, s);
-	else
-		json_w_null(w);
-}
-
 char *image_to_json(const struct image *img, struct ecs_err *err)
 {
 	_cleanup_(json_writer_freep) struct json_writer *w = json_writer_new(false);
@@ -74,13 +65,13 @@ char *image_to_json(const struct image *img, struct ecs_err *err)
 		return NULL;
 	}
 	json_w_object_begin(w);
-	w_str(w, "reference", img->reference);
-	w_str(w, "digest", img->digest);
+	json_w_member(w, "reference", img->reference);
+	json_w_member(w, "digest", img->digest);
 	w_strv(w, "entrypoint", img->entrypoint);
 	w_strv(w, "cmd", img->cmd);
 	w_strv(w, "env", img->env);
-	w_str(w, "workingDir", img->working_dir);
-	w_str(w, "user", img->user);
+	json_w_member(w, "workingDir", img->working_dir);
+	json_w_member(w, "user", img->user);
 	w_strv(w, "layers", img->layer_dirs);
 	json_w_object_end(w);
 	return json_writer_finish(w, NULL, err);

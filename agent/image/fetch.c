@@ -47,14 +47,6 @@ struct image_fetcher {
 	struct fetch_job *jobs;
 };
 
-static void w_opt_str(struct json_writer *w, const char *key, const char *v)
-{
-	if (!v)
-		return;
-	json_w_key(w, key);
-	json_w_string(w, v);
-}
-
 char *image_request_to_json(const struct image_request *rq, struct ecs_err *err)
 {
 	_cleanup_(json_writer_freep) struct json_writer *w = json_writer_new(false);
@@ -63,10 +55,10 @@ char *image_request_to_json(const struct image_request *rq, struct ecs_err *err)
 		return NULL;
 	}
 	json_w_object_begin(w);
-	w_opt_str(w, "op", "resolve");
-	w_opt_str(w, "datadir", rq->datadir);
-	w_opt_str(w, "reference", rq->reference);
-	w_opt_str(w, "pullBehavior", rq->pull_behavior);
+	json_w_member(w, "op", "resolve");
+	json_w_member(w, "datadir", rq->datadir);
+	json_w_member(w, "reference", rq->reference);
+	json_w_member(w, "pullBehavior", rq->pull_behavior);
 	if (rq->n_insecure_registries) {
 		json_w_key(w, "insecureRegistries");
 		json_w_array_begin(w);
@@ -77,18 +69,18 @@ char *image_request_to_json(const struct image_request *rq, struct ecs_err *err)
 	if (rq->auth_type) {
 		json_w_key(w, "engineAuth");
 		json_w_object_begin(w);
-		w_opt_str(w, "type", rq->auth_type);
-		w_opt_str(w, "data", rq->auth_data ? rq->auth_data : "");
+		json_w_member(w, "type", rq->auth_type);
+		json_w_member(w, "data", rq->auth_data ? rq->auth_data : "");
 		json_w_object_end(w);
 	}
 	if (rq->username) {
 		json_w_key(w, "credentials");
 		json_w_object_begin(w);
-		w_opt_str(w, "username", rq->username);
-		w_opt_str(w, "password", rq->password ? rq->password : "");
+		json_w_member(w, "username", rq->username);
+		json_w_member(w, "password", rq->password ? rq->password : "");
 		json_w_object_end(w);
 	}
-	w_opt_str(w, "caFile", rq->ca_file);
+	json_w_member(w, "caFile", rq->ca_file);
 	if (rq->timeout_ms) {
 		json_w_key(w, "timeoutMs");
 		json_w_int(w, (int64_t)rq->timeout_ms);

@@ -162,9 +162,10 @@ int store_blob_get(const struct layer_store *st, const char *digest, size_t max,
 /* Store an already verified blob under its digest (no-op when present). */
 int store_blob_put(const struct layer_store *st, const char *digest, const char *buf, size_t len,
 		   struct ecs_err *err);
-/* Lock the download of blob `hex` (blobs/lock-<hex>): the fd to pass to
- * store_blob_unlock(). !wait: -EWOULDBLOCK when another process holds it. */
-int store_blob_lock(const struct layer_store *st, const char *hex, bool wait, struct ecs_err *err);
+/* Lock the download of blob `hex` (blobs/lock-<hex>) without waiting: the fd
+ * to pass to store_blob_unlock(), or -EWOULDBLOCK when another process holds
+ * it (callers poll until their deadline). */
+int store_blob_lock(const struct layer_store *st, const char *hex, struct ecs_err *err);
 void store_blob_unlock(const struct layer_store *st, const char *hex, int fd);
 /* Record that `name` resolved to `img` (records.h): a new record when the
  * name is new, its manifest changed or `pulled`; else lastUsedAt only. */

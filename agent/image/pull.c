@@ -303,7 +303,7 @@ static int lock_blob_waiting(struct pull *p, const char *hex, const char *digest
 			     struct ecs_err *err)
 {
 	for (;;) {
-		int fd = store_blob_lock(p->st, hex, false, err);
+		int fd = store_blob_lock(p->st, hex, err);
 		if (fd != -EWOULDBLOCK)
 			return fd;
 		int64_t left = p->deadline_ms ? p->deadline_ms - mono_ms() : LOCK_POLL_MS;
@@ -348,7 +348,7 @@ static int layer_round(struct pull *p, bool wait, size_t *left, struct ecs_err *
 		if (wait && nj == 0)
 			j->lock_fd = lock_blob_waiting(p, j->hex, m->layers[i].digest, err);
 		else
-			j->lock_fd = store_blob_lock(p->st, j->hex, false, err);
+			j->lock_fd = store_blob_lock(p->st, j->hex, err);
 		if (j->lock_fd == -EWOULDBLOCK) {
 			j->lock_fd = -1;
 			continue;

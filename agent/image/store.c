@@ -301,7 +301,7 @@ fail:
 /* The lock file of a blob download. It is unlinked by its holder when done
  * (so they do not pile up); a waiter that then gets the lock of the unlinked
  * file notices the inode changed and locks the new one. */
-int store_blob_lock(const struct layer_store *st, const char *hex, bool wait, struct ecs_err *err)
+int store_blob_lock(const struct layer_store *st, const char *hex, struct ecs_err *err)
 {
 	char path[PATH_MAX];
 	snprintf(path, sizeof(path), "%s/lock-%s", st->blobs, hex);
@@ -309,7 +309,7 @@ int store_blob_lock(const struct layer_store *st, const char *hex, bool wait, st
 		_cleanup_close_ int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 		if (fd < 0)
 			return err_set_errno(err, errno, "opening %s", path);
-		while (flock(fd, wait ? LOCK_EX : LOCK_EX | LOCK_NB) < 0) {
+		while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 			if (errno == EINTR)
 				continue;
 			if (errno == EWOULDBLOCK)

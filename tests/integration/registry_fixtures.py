@@ -59,6 +59,13 @@ if str(TOOLS_DIR) not in sys.path:
     sys.path.insert(0, str(TOOLS_DIR))
 
 
+def layout_of(ref):
+    """oci-layout:DIR:TAG (as tests/tools/mkimage.py prints it) -> (DIR, TAG)."""
+    rest = ref[len("oci-layout:"):]
+    colon = rest.index(":", rest.rindex("/"))
+    return rest[:colon], rest[colon + 1:]
+
+
 def free_port(addr="127.0.0.1"):
     with socket.socket() as s:
         s.bind((addr, 0))
@@ -382,6 +389,10 @@ class Registry:
         _, h, _ = self.request("PUT", f"/v2/{repo}/manifests/{ref}", {"Content-Type": media_type},
                                data=body)
         return h["Docker-Content-Digest"]
+
+    def push_ref(self, ref, repo_tag):
+        """push() of an oci-layout: reference."""
+        return self.push(*layout_of(ref), repo_tag)
 
     def push(self, layout_dir, tag, repo_tag, format=None):
         """skopeo copy oci:LAYOUT:TAG -> this registry's REPO:TAG; returns the

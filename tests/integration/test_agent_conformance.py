@@ -62,13 +62,6 @@ def duration_seconds(text):
     return int(m.group(1)) * {"s": 1, "m": 60, "h": 3600}[m.group(2)]
 
 
-def layout_of(ref):
-    """oci-layout:DIR:TAG -> (DIR, TAG)."""
-    rest = ref[len("oci-layout:"):]
-    colon = rest.index(":", rest.rindex("/"))
-    return rest[:colon], rest[colon + 1:]
-
-
 class Served:
     """The registry the cases pull from, loaded with the stand-in images."""
 
@@ -84,7 +77,7 @@ class Served:
                 f"{name}:parallel-pull-fts", "--env", f"STAND_IN={name}",
                 "--cmd", json.dumps(["sleep", "3600"]))
         for repo_tag, ref in pushes.items():
-            reg.push(*layout_of(ref), repo_tag)
+            reg.push_ref(ref, repo_tag)
 
     def image_for(self, ref):
         if ref.startswith(CORPUS_REGISTRY):

@@ -13,7 +13,7 @@ import uuid
 import pytest
 
 from agent_fixtures import AGENT, AgentHost, container_def, images, needs_root, taskdef  # noqa: F401
-from registry_fixtures import Registry, missing_tools
+from registry_fixtures import Registry, layout_of, missing_tools
 
 pytestmark = [needs_root, pytest.mark.skipif(bool(missing_tools()),
                                              reason=f"missing: {missing_tools()}")]
@@ -23,19 +23,6 @@ SLEEP = ["sh", "-c", "echo from-registry; exec sleep 300"]
 
 def family(name):
     return f"reg-{name}-{uuid.uuid4().hex[:6]}"
-
-
-def layout_of(ref):
-    """oci-layout:DIR:TAG -> (DIR, TAG)."""
-    rest = ref[len("oci-layout:"):]
-    slash = rest.rindex("/")
-    colon = rest.index(":", slash)
-    return rest[:colon], rest[colon + 1:]
-
-
-def push(reg, ref, repo_tag):
-    d, tag = layout_of(ref)
-    return reg.push(d, tag, repo_tag)
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +44,7 @@ def site(images):
 
 def test_task_runs_from_a_registry_image_and_reports_its_digest(site, images):
     host, reg = site
-    digest = push(reg, images.busybox, "team/busybox:1.0")
+    digest = reg.push_ref(images.busybox, "team/busybox:1.0")
     image = f"{reg.host}/team/busybox:1.0"
     arn = host.run_task(taskdef(family("run"), container_def(image, command=SLEEP)))
     task = host.wait_status(arn, "RUNNING", timeout=60)
@@ -104,7 +91,7 @@ def test_an_invalid_reference_fails_with_a_named_reason(site):
 def test_tasks_sharing_an_image_start_together(site, images):
     """Several tasks asking for one image at once: one pull serves them."""
     host, reg = site
-    push(reg, images.build("shared:1", "--env", "SHARED=1"), "team/shared:1")
+    reg.push_ref(images.build("shared:1", "--env", "SHARED=1"), "team/shared:1")
     image = f"{reg.host}/team/shared:1"
     td = taskdef(family("shared"), container_def(image, command=SLEEP))
     host.register(td)
@@ -129,8 +116,8 @@ def image_cli(host, *args):
 
 def test_unused_images_are_collected_and_used_ones_kept(site, images):
     host, reg = site
-    push(reg, images.build("gc-old:1", "--env", "GC=old"), "gc/old:1")
-    push(reg, images.build("gc-kept:1", "--env", "GC=kept"), "gc/kept:1")
+    reg.push_ref(images.build("gc-old:1", "--env", "GC=old"), "gc/old:1")
+    reg.push_ref(images.build("gc-kept:1", "--env", "GC=kept"), "gc/kept:1")
     old, kept = f"{reg.host}/gc/old:1", f"{reg.host}/gc/kept:1"
     a = host.run_task(taskdef(family("gc-old"), container_def(old, command=["true"])))
     host.wait_status(a, "STOPPED", timeout=60)
@@ -160,7 +147,7 @@ def test_pull_behaviour_once_uses_the_stored_image_when_the_registry_is_down(ima
         reg = Registry(addr=host.root_addr)
         try:
             reg.start()
-            push(reg, images.busybox, "once/busybox:1")
+            reg.push_ref(images.busybox, "once/busybox:1")
             host.extra_config["ECS_INSECURE_REGISTRIES"] = reg.host
             host.start()
             image = f"{reg.host}/once/busybox:1"
@@ -179,7 +166,7 @@ def test_pull_behaviour_always_fails_when_the_registry_is_down(images):
         reg = Registry(addr=host.root_addr)
         try:
             reg.start()
-            push(reg, images.busybox, "always/busybox:1")
+            reg.push_ref(images.busybox, "always/busybox:1")
             host.extra_config["ECS_INSECURE_REGISTRIES"] = reg.host
             host.start()
             image = f"{reg.host}/always/busybox:1"
@@ -197,7 +184,7 @@ def test_basic_auth_over_tls_with_engine_credentials(images):
         reg = Registry(addr=host.root_addr, tls=True, auth="htpasswd")
         try:
             reg.start()
-            push(reg, images.busybox, "private/busybox:1")
+            reg.push_ref(images.busybox, "private/busybox:1")
             host.extra_config.update({
                 "ECS_REGISTRY_CA_FILE": str(reg.ca_file),
                 "ECS_ENGINE_AUTH_TYPE": "docker",

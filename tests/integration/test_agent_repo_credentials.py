@@ -22,23 +22,15 @@ def family(name):
     return f"repocreds-{name}-{uuid.uuid4().hex[:6]}"
 
 
-def layout_of(ref):
-    rest = ref[len("oci-layout:"):]
-    slash = rest.rindex("/")
-    colon = rest.index(":", slash)
-    return rest[:colon], rest[colon + 1:]
-
-
 @pytest.fixture(scope="module")
 def site(images):
     with AgentHost(config={"ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION": "1s"}) as host:
         reg = Registry(addr=host.root_addr, tls=True, auth="htpasswd")
         try:
             reg.start()
-            d, tag = layout_of(images.busybox)
             for repo in ("private/good:1", "private/wrong:1", "private/missing:1",
                          "private/anon:1", "private/restart:1", "private/after:1"):
-                reg.push(d, tag, repo)
+                reg.push_ref(images.busybox, repo)
             # TLS trust only: no ECS_ENGINE_AUTH_* at all.
             host.extra_config["ECS_REGISTRY_CA_FILE"] = str(reg.ca_file)
             host.start()

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -723,6 +724,78 @@ static void test_cache(void **state)
 	image_cache_free(c);
 }
 
+struct fetch_seen {
+	int calls;
+	int last_code;
+};
+
+static void on_fetched(void *ud, const struct image *img, const struct ecs_err *err)
+{
+	struct fetch_seen *seen = ud;
+	seen->calls++;
+	seen->last_code = img ? 0 : err->code;
+}
+
+static int count_lines(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	int n = 0, c;
+	while (f && (c = fgetc(f)) != EOF)
+		n += c == '\n';
+	if (f)
+		fclose(f);
+	return n;
+}
+
+/* The daemon's side: one helper run per reference in flight, but never
+ * shared between requests with different per-task credentials; the caller
+ * hears the helper's error; busy while a run is in flight. */
+static void test_fetcher_joins_same_requests_only(void **state)
+{
+	(void)state;
+	_cleanup_free_ char *dir = new_dir("fetcher");
+	_cleanup_free_ char *script = xasprintf("%s/helper.sh", dir);
+	_cleanup_free_ char *runs = xasprintf("%s/runs", dir);
+	FILE *f = fopen(script, "w");
+	assert_non_null(f);
+	fprintf(f, "#!/bin/sh\ncat >/dev/null\necho run >>%s\nsleep 0.3\n"
+		   "echo '{\"error\":{\"code\":2,\"message\":\"no such image\"}}'\n", runs);
+	fclose(f);
+	assert_int_equal(chmod(script, 0755), 0);
+
+	sd_event *ev = NULL;
+	assert_true(sd_event_new(&ev) >= 0);
+	struct image_cache *cache = image_cache_new();
+	struct image_fetcher *fetcher = image_fetcher_new(ev, script, cache);
+	assert_non_null(fetcher);
+	struct image_request a = { .reference = "registry.example/app:1", .datadir = dir,
+				   .username = "u", .password = "right" };
+	struct image_request b = a, none = a;
+	b.password = "wrong";
+	none.username = none.password = NULL;
+	struct fetch_seen seen = { 0 };
+	struct image_fetch *h[4];
+	struct image img;
+	struct ecs_err err = { 0 };
+	assert_int_equal(image_fetch(fetcher, &a, &img, on_fetched, &seen, &h[0], &err), 0);
+	assert_int_equal(image_fetch(fetcher, &b, &img, on_fetched, &seen, &h[1], &err), 0);
+	assert_int_equal(image_fetch(fetcher, &a, &img, on_fetched, &seen, &h[2], &err), 0);
+	assert_int_equal(image_fetch(fetcher, &none, &img, on_fetched, &seen, &h[3], &err), 0);
+	assert_true(image_fetcher_busy(fetcher));
+	for (int i = 0; i < 100 && seen.calls < 4; i++)
+		assert_true(sd_event_run(ev, 100000) >= 0);
+	assert_int_equal(seen.calls, 4);
+	assert_int_equal(seen.last_code, 2);
+	assert_false(image_fetcher_busy(fetcher));
+	assert_int_equal(count_lines(runs), 3);
+
+	image_fetcher_free(fetcher);
+	image_cache_free(cache);
+	sd_event_unref(ev);
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+}
+
 int main(void)
 {
 	if (geteuid() != 0) {
@@ -734,6 +807,7 @@ int main(void)
 		cmocka_unit_test(test_resolve_busybox),
 		cmocka_unit_test(test_second_resolve_reuses),
 		cmocka_unit_test(test_cache),
+		cmocka_unit_test(test_fetcher_joins_same_requests_only),
 		cmocka_unit_test(test_tags),
 		cmocka_unit_test(test_digest_mismatch),
 		cmocka_unit_test(test_path_traversal),
