@@ -55,7 +55,14 @@ static void poll_done(struct cp_client *c, const struct cp_result *res)
 		c->known_version = resp->version;
 		char buf[24];
 		snprintf(buf, sizeof(buf), "%" PRIu64, resp->version);
-		if (state_meta_set(c->state, "poll_version", buf, &err) < 0)
+		/* Relaxed: a version lost to power loss only makes the next poll
+		 * fetch the whole list again. */
+		int r = state_begin_relaxed(c->state, &err);
+		if (r >= 0 && (r = state_meta_set(c->state, "poll_version", buf, &err)) >= 0)
+			r = state_commit(c->state, &err);
+		else if (r >= 0)
+			state_rollback(c->state);
+		if (r < 0)
 			log_debug("Saving the poll version failed: %s", err_msg(&err));
 	}
 	cp_stream_schedule(c, CP_RPC_POLL, (uint64_t)resp->poll_delay_ms * 1000u);

@@ -16,6 +16,7 @@ struct state {
 	sqlite3 *db;
 	char *path;
 	unsigned depth; /* open transactions: 1 = BEGIN, more = savepoints inside it */
+	bool relaxed;   /* the open transaction commits without fsync */
 	struct state_stmt_entry *stmts;
 	size_t n_stmts;
 };

@@ -117,7 +117,14 @@ int state_outbox_ack(struct state *s, const char *task_arn, uint64_t sequence,
 	state_bind_int(&b, (int64_t)sequence);
 	r = state_bind_check(&b, err);
 	if (r >= 0)
+		r = state_begin_relaxed(s, err);
+	if (r >= 0) {
 		r = state_step_done(s, st, err, "acknowledging state changes");
+		if (r >= 0)
+			r = state_commit(s, err);
+		else
+			state_rollback(s);
+	}
 	return r < 0 ? STATE_WRAP(err, r, "task %s", task_arn) : 0;
 }
 

@@ -119,7 +119,7 @@ int state_task_put(struct state *s, const struct state_task *t, struct ecs_err *
 {
 	if (!t->arn)
 		return err_set(err, EINVAL, "saving task: no ARN");
-	int r = state_begin(s, err);
+	int r = state_begin_relaxed(s, err);
 	if (r >= 0) {
 		r = put_task_rows(s, t, err);
 		if (r >= 0) {
@@ -133,7 +133,7 @@ int state_task_put(struct state *s, const struct state_task *t, struct ecs_err *
 
 int state_task_delete(struct state *s, const char *arn, struct ecs_err *err)
 {
-	int r = state_begin(s, err);
+	int r = state_begin_relaxed(s, err);
 	if (r < 0)
 		return STATE_WRAP(err, r, "deleting task %s", arn);
 	r = delete_containers(s, arn, err);

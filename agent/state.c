@@ -125,13 +125,47 @@ static const char sql_savepoint[] = "SAVEPOINT nested";
 static const char sql_release[] = "RELEASE nested";
 static const char sql_rollback_to[] = "ROLLBACK TO nested";
 
-int state_begin(struct state *s, struct ecs_err *err)
+static const char sql_sync_normal[] = "PRAGMA synchronous=NORMAL";
+static const char sql_sync_full[] = "PRAGMA synchronous=FULL";
+
+/* The setting is read at COMMIT but must be changed outside a transaction
+ * (inside one, SQLite still syncs). */
+static void end_relaxed(struct state *s)
 {
+	if (s->relaxed) {
+		run(s, sql_sync_full, NULL, "restoring durability");
+		s->relaxed = false;
+	}
+}
+
+static int begin(struct state *s, bool relaxed, struct ecs_err *err)
+{
+	if (s->depth && s->relaxed && !relaxed)
+		return err_set(err, EINVAL, "a durable write inside a relaxed transaction");
+	if (!s->depth && relaxed) {
+		int r = run(s, sql_sync_normal, err, "relaxing durability");
+		if (r < 0)
+			return r;
+		s->relaxed = true;
+	}
 	int r = run(s, s->depth ? sql_savepoint : sql_begin, err, "beginning transaction");
-	if (r < 0)
+	if (r < 0) {
+		if (!s->depth)
+			end_relaxed(s);
 		return r;
+	}
 	s->depth++;
 	return 0;
+}
+
+int state_begin(struct state *s, struct ecs_err *err)
+{
+	return begin(s, false, err);
+}
+
+int state_begin_relaxed(struct state *s, struct ecs_err *err)
+{
+	return begin(s, true, err);
 }
 
 int state_commit(struct state *s, struct ecs_err *err)
@@ -154,9 +188,11 @@ int state_commit(struct state *s, struct ecs_err *err)
 		if (!sqlite3_get_autocommit(s->db))
 			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 		s->depth = 0;
+		end_relaxed(s);
 		return r;
 	}
 	s->depth = 0;
+	end_relaxed(s);
 	return 0;
 }
 
@@ -177,6 +213,7 @@ void state_rollback(struct state *s)
 	if (run(s, sql_rollback, NULL, "rolling back") < 0 && !sqlite3_get_autocommit(s->db))
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	s->depth = 0;
+	end_relaxed(s);
 }
 
 /* Opening */
@@ -300,7 +337,8 @@ static int open_db(struct state *s, struct ecs_err *err)
 	sqlite3_busy_timeout(s->db, 5000);
 
 	/* WAL with FULL sync: a commit is on disk when state_commit() returns,
-	 * and a kill -9 at any instant leaves the last commit intact. The
+	 * and a kill -9 at any instant leaves the last commit intact (relaxed
+	 * transactions: state.h). The
 	 * first statement reads the header: a file that is not a database
 	 * fails here. */
 	r = exec(s,

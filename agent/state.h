@@ -2,10 +2,17 @@
 #pragma once
 /*
  * Crash-safe agent state: one SQLite database, ECS_DATADIR/state.db, in WAL
- * mode with synchronous=FULL, so a committed write survives kill -9 and power
- * loss. Everything the agent needs after a restart lives here: the instance
- * registration, every task and container it knows, and the queue of state
- * changes not yet acknowledged by the control plane.
+ * mode. Every committed write survives kill -9 of the agent. A durable
+ * commit (synchronous=FULL) also survives power loss; a relaxed one may roll
+ * back on power loss, never on a crash of the agent, and never leaves the
+ * database inconsistent. Relaxed is for what only matters while the host
+ * stays up (task and container steps, acknowledged reports, the poll
+ * version): a power loss takes the containers, mounts and cgroups such a
+ * record describes with it. What the control plane may already have seen
+ * (the registration, every queued state change and its sequence number) is
+ * always durable. Everything the agent needs after a restart lives here: the
+ * instance registration, every task and container it knows, and the queue
+ * of state changes not yet acknowledged by the control plane.
  *
  * The engine writes a record *before* acting on it (see ARCHITECTURE.md,
  * "Nothing only in memory"). This module is the only sqlite3 user in the
@@ -31,6 +38,11 @@ DEFINE_CLEANUP(struct state, state_close)
  * begin, and the outer transaction stays open. Every write function below
  * joins the caller's transaction when one is open. */
 int state_begin(struct state *s, struct ecs_err *err);
+/* Like state_begin; when it opens the outermost transaction, that one
+ * commits relaxed (see above). Inside an open transaction it is a plain
+ * savepoint, durable or not as that transaction is; a durable begin inside
+ * a relaxed transaction is refused (EINVAL). */
+int state_begin_relaxed(struct state *s, struct ecs_err *err);
 int state_commit(struct state *s, struct ecs_err *err);
 void state_rollback(struct state *s);
 
@@ -81,10 +93,11 @@ struct state_task {
 	size_t n_containers;
 };
 
-/* Insert or replace the task and all its containers, in one transaction. */
+/* Insert or replace the task and all its containers, in one transaction:
+ * relaxed on its own, as durable as the caller's transaction inside one. */
 int state_task_put(struct state *s, const struct state_task *t, struct ecs_err *err);
-/* Remove a task and its containers (and nothing from the outbox). Absent
- * task: 0. */
+/* Remove a task and its containers (and nothing from the outbox), relaxed
+ * (a removal lost to power loss is done again). Absent task: 0. */
 int state_task_delete(struct state *s, const char *arn, struct ecs_err *err);
 /* Every task, ordered by created_ms then arn; *out is an array of *n (free
  * each with state_task_clear, then the array). */
@@ -111,7 +124,9 @@ int state_outbox_add(struct state *s, const char *task_arn, uint64_t sequence,
 int state_outbox_peek(struct state *s, size_t max, struct state_outbox_item **out, size_t *n,
 		      struct ecs_err *err);
 void state_outbox_items_free(struct state_outbox_item *items, size_t n);
-/* Drop every item of `task_arn` with sequence <= `sequence`. */
+/* Drop every item of `task_arn` with sequence <= `sequence`, relaxed (an
+ * item that comes back after power loss is sent again, and the control
+ * plane acknowledges a sequence it has seen without applying it). */
 int state_outbox_ack(struct state *s, const char *task_arn, uint64_t sequence,
 		     struct ecs_err *err);
 /* Number of queued items. */

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -618,6 +619,81 @@ static void test_nested_transactions(void **state)
 	assert_false(meta_present(f, "dangling"));
 }
 
+/* SQLite's fdatasync calls resolve to this one: it counts them, so a test
+ * can tell a durable commit (one sync of the WAL) from a relaxed one. */
+static unsigned syncs;
+int fdatasync(int fd)
+{
+	syncs++;
+	return (int)syscall(SYS_fdatasync, fd);
+}
+
+static void test_relaxed_transactions(void **state)
+{
+	struct fixture *f = *state;
+	struct ecs_err err = { 0 };
+
+	/* A durable commit syncs the WAL; a relaxed one does not. */
+	unsigned before = syncs;
+	assert_int_equal(state_begin(f->s, &err), 0);
+	assert_int_equal(state_meta_set(f->s, "durable", "1", NULL), 0);
+	assert_int_equal(state_commit(f->s, &err), 0);
+	assert_true(syncs > before);
+	before = syncs;
+	assert_int_equal(state_begin_relaxed(f->s, &err), 0);
+	assert_int_equal(state_meta_set(f->s, "relaxed", "1", NULL), 0);
+	assert_int_equal(state_commit(f->s, &err), 0);
+	assert_int_equal(syncs, before);
+	/* ...and the setting does not stick: the next durable commit syncs. */
+	assert_int_equal(state_begin(f->s, &err), 0);
+	assert_int_equal(state_meta_set(f->s, "durable2", "1", NULL), 0);
+	assert_int_equal(state_commit(f->s, &err), 0);
+	assert_true(syncs > before);
+
+	/* A task put on its own is relaxed; inside a durable transaction it
+	 * is as durable as that one. */
+	struct state_task t;
+	make_task(&t, "arn:relaxed", 1, three, 2);
+	before = syncs;
+	assert_int_equal(state_task_put(f->s, &t, &err), 0);
+	assert_int_equal(syncs, before);
+	assert_int_equal(state_begin(f->s, &err), 0);
+	assert_int_equal(state_task_put(f->s, &t, &err), 0);
+	assert_int_equal(state_outbox_add(f->s, t.arn, 1, (const uint8_t *)"x", 1, NULL), 0);
+	assert_int_equal(state_commit(f->s, &err), 0);
+	assert_true(syncs > before);
+	before = syncs;
+	assert_int_equal(state_outbox_ack(f->s, t.arn, 1, &err), 0);
+	assert_int_equal(syncs, before);
+
+	/* A durable write cannot hide inside a relaxed transaction; a rollback
+	 * ends the relaxed one like a commit does. */
+	assert_int_equal(state_begin_relaxed(f->s, &err), 0);
+	assert_int_equal(state_begin_relaxed(f->s, &err), 0);
+	assert_int_equal(state_commit(f->s, &err), 0);
+	assert_int_equal(state_begin(f->s, &err), -EINVAL);
+	state_rollback(f->s);
+	before = syncs;
+	assert_int_equal(state_begin(f->s, &err), 0);
+	assert_int_equal(state_meta_set(f->s, "durable3", "1", NULL), 0);
+	assert_int_equal(state_commit(f->s, &err), 0);
+	assert_true(syncs > before);
+
+	/* Relaxed commits survive closing and reopening (and kill -9: the
+	 * crash test below commits its task put relaxed). */
+	reopen(f);
+	assert_true(meta_present(f, "relaxed"));
+	struct state_task *tasks = NULL;
+	size_t n = 0, count = 9;
+	load(f, &tasks, &n);
+	assert_int_equal(n, 1);
+	assert_task_equal(&t, &tasks[0]);
+	state_tasks_free(tasks, n);
+	state_task_clear(&t);
+	assert_int_equal(state_outbox_count(f->s, &count, NULL), 0);
+	assert_int_equal(count, 0);
+}
+
 /*
  * The crash test: a child commits, tells the parent, and is killed with
  * SIGKILL before it can close anything. The reopened database has what was
@@ -701,6 +777,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_meta, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outbox, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nested_transactions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_relaxed_transactions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sigkill_after_commit, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
