@@ -72,6 +72,8 @@ struct etask {
 	struct ectr *ctrs;                /* st.n_containers of them */
 	sd_event_source *cleanup_timer;
 	bool in_desired;                  /* seen in the latest desired list */
+	uint64_t reported_key;            /* report_state_key last queued; 0: none
+					   * since this agent started */
 	struct etask *next;
 };
 
@@ -104,8 +106,11 @@ int64_t engine_now_ms(void);
 struct etask *engine_find(struct engine *e, const char *arn);
 /* Persist the task as is (no report). On failure the error is logged. */
 int etask_save(struct etask *t);
-/* Bump the sequence, persist the task and queue its snapshot, atomically;
- * then poke the report hook. */
+/* When the task's reportable state (report_state_key) differs from what
+ * was last queued: bump the sequence, persist the task and queue its
+ * snapshot, atomically, then poke the report hook. Otherwise nothing, not
+ * even a save: timestamps, the image digest and unsaved steps ride along
+ * with the next change (docs/agent.md, "What is reported when"). */
 int etask_report(struct etask *t);
 void etask_free(struct etask *t);
 void engine_unlink(struct engine *e, struct etask *t);
@@ -117,6 +122,12 @@ const char *etask_name(const struct etask *t); /* "family:rev (id)" for logs */
 
 /* report.c: encode the task's snapshot as a StateChangeRequest. */
 int report_encode(const struct etask *t, uint8_t **out, size_t *len, struct ecs_err *err);
+/* A hash of what a report changes at the control plane: the statuses,
+ * exit codes, reasons and stop code of the task and its containers. */
+uint64_t report_state_key(const struct etask *t);
+/* Everything PENDING, no reason: what the control plane has recorded
+ * since RunTask, so there is nothing to tell it. */
+bool report_state_is_initial(const struct etask *t);
 
 /* admit.c: host resource accounting. */
 int admit_requirements(const struct taskdef *td, int64_t *cpu, int64_t *mem, char **ports,

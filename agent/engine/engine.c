@@ -154,6 +154,9 @@ int etask_report(struct etask *t)
 	_cleanup_free_ uint8_t *buf = NULL;
 	size_t len = 0;
 
+	uint64_t key = report_state_key(t);
+	if (key == t->reported_key || (!t->reported_key && report_state_is_initial(t)))
+		return 0;
 	t->st.sequence++;
 	int r = report_encode(t, &buf, &len, &err);
 	if (r < 0)
@@ -170,6 +173,7 @@ int etask_report(struct etask *t)
 		state_rollback(e->p.state);
 		goto fail;
 	}
+	t->reported_key = key;
 	if (e->report_fn)
 		e->report_fn(e->report_ud);
 	return 0;

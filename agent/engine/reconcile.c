@@ -81,8 +81,8 @@ static struct etask *adopt_new(struct engine *e, const Ecsagent__Task *w)
 	}
 	t->next = e->tasks;
 	e->tasks = t;
-	/* Recorded before anything is acquired for it. */
-	etask_save(t);
+	/* Not saved yet: the caller starts or fails it at once, and both save
+	 * it before anything is acquired for it. */
 	return t;
 }
 

@@ -37,6 +37,54 @@ static size_t fill_bindings(const struct etask *t, const struct td_container *td
 
 #define MAX_BINDINGS 64
 
+/* FNV-1a over the bytes of one field, then a separator. */
+static uint64_t mix(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 0x100000001b3ULL;
+	return (h ^ 0xff) * 0x100000001b3ULL;
+}
+
+static uint64_t mix_int(uint64_t h, int64_t v)
+{
+	return mix(h, &v, sizeof(v));
+}
+
+static uint64_t mix_str(uint64_t h, const char *s)
+{
+	return s ? mix(h, s, strlen(s)) : mix_int(h, -1);
+}
+
+uint64_t report_state_key(const struct etask *t)
+{
+	const struct state_task *st = &t->st;
+	uint64_t h = 0xcbf29ce484222325ULL;
+	h = mix_int(h, st->known_status ? st->known_status : ST_PENDING);
+	h = mix_str(h, st->reason);
+	h = mix_int(h, st->stop_code);
+	for (size_t i = 0; i < st->n_containers; i++) {
+		const struct state_container *sc = &st->containers[i];
+		h = mix_int(h, sc->status ? sc->status : ST_PENDING);
+		h = mix_int(h, sc->has_exit ? sc->exit_code : -1000);
+		h = mix_str(h, sc->reason);
+	}
+	return h;
+}
+
+bool report_state_is_initial(const struct etask *t)
+{
+	const struct state_task *st = &t->st;
+	if ((st->known_status && st->known_status != ST_PENDING) || st->reason || st->stop_code)
+		return false;
+	for (size_t i = 0; i < st->n_containers; i++) {
+		const struct state_container *sc = &st->containers[i];
+		if ((sc->status && sc->status != ST_PENDING) || sc->has_exit || sc->reason)
+			return false;
+	}
+	return true;
+}
+
 int report_encode(const struct etask *t, uint8_t **out, size_t *len, struct ecs_err *err)
 {
 	const struct state_task *st = &t->st;

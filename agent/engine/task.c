@@ -43,8 +43,11 @@ void etask_fail(struct etask *t, const char *reason)
 {
 	log_warn("Task %s: failed to start: %s", etask_name(t), reason);
 	set_task_reason(t, ECSAGENT__STOP_CODE__TASK_FAILED_TO_START, reason);
-	if (t->st.step < TASK_STEP_STOPPING)
+	if (t->st.step < TASK_STEP_STOPPING) {
 		t->st.step = TASK_STEP_STOPPING;
+		/* Saved whether or not the update below has news to report. */
+		etask_save(t);
+	}
 	for (size_t i = 0; i < t->st.n_containers; i++) {
 		struct ectr *c = &t->ctrs[i];
 		if (ectr_st(c)->step >= CTR_STEP_SPAWNING)
@@ -111,7 +114,9 @@ void etask_start(struct etask *t)
 		t->st.known_status = ST_PENDING;
 		for (size_t i = 0; i < t->st.n_containers; i++)
 			ectr_st(&t->ctrs[i])->status = ST_PENDING;
-		if (etask_report(t) < 0)
+		/* Recorded before anything is acquired for it. Nothing to
+		 * report: the control plane has had it PENDING since RunTask. */
+		if (etask_save(t) < 0)
 			return;
 		log_info("Task %s: admitted (%lld CPU units, %lld MiB)", etask_name(t),
 			 (long long)t->st.cpu_units, (long long)t->st.memory_mib);

@@ -222,6 +222,64 @@ static void test_admission(void **state)
 	assert_int_equal(fs_rm_rf(f.dir, NULL), 0);
 }
 
+/* What a state change must carry decides whether one is queued: statuses,
+ * exit codes, reasons, the stop code; not timestamps or the image digest. */
+static void test_report_key(void **state)
+{
+	struct fixture f = { 0 };
+	strcpy(f.dir, "/tmp/ecs-engine-test-XXXXXX");
+	assert_non_null(mkdtemp(f.dir));
+	f.cfg.datadir = f.dir;
+	f.cfg.cgroup_parent = (char *)"/ecs-unit";
+	struct engine_params p = { .cfg = &f.cfg, .cpu_units = 1024, .memory_mib = 1000 };
+	assert_int_equal(engine_new(&p, &f.e, NULL), 0);
+	struct etask *t = add_task(f.e, "arn:t/1", HOST_TD(80, 100), TASK_STEP_ADMITTED);
+	struct state_container *sc = &t->st.containers[0];
+
+	/* Just admitted: what the control plane has had since RunTask. */
+	sc->status = ST_PENDING;
+	t->st.known_status = ST_PENDING;
+	assert_true(report_state_is_initial(t));
+	uint64_t pending = report_state_key(t);
+	t->st.pull_started_ms = 1000;
+	t->st.pull_stopped_ms = 1001;
+	sc->created_ms = 1002;
+	sc->image_digest = strdup("sha256:abc");
+	assert_true(report_state_is_initial(t));
+	assert_true(report_state_key(t) == pending);
+
+	sc->status = ST_RUNNING;
+	sc->started_ms = 1003;
+	assert_false(report_state_is_initial(t));
+	uint64_t ctr_running = report_state_key(t);
+	assert_true(ctr_running != pending);
+	t->st.known_status = ST_RUNNING;
+	uint64_t running = report_state_key(t);
+	assert_true(running != ctr_running);
+
+	/* A stop reason alone is news; so are the exit code and its reason. */
+	t->st.reason = strdup("Task stopped by the control plane");
+	uint64_t stopping = report_state_key(t);
+	assert_true(stopping != running);
+	sc->status = ST_STOPPED;
+	sc->has_exit = true;
+	sc->exit_code = 0;
+	uint64_t exited0 = report_state_key(t);
+	assert_true(exited0 != stopping);
+	sc->exit_code = 1;
+	assert_true(report_state_key(t) != exited0);
+	sc->reason = strdup("OutOfMemoryError: Container killed due to memory usage");
+	uint64_t oom = report_state_key(t);
+	sc->finished_ms = 2000;
+	t->st.stopped_ms = 2001;
+	assert_true(report_state_key(t) == oom);
+	t->st.stop_code = 2;
+	assert_true(report_state_key(t) != oom);
+
+	engine_free(f.e);
+	assert_int_equal(fs_rm_rf(f.dir, NULL), 0);
+}
+
 static void test_unsupported(void **state)
 {
 	char why[256];
@@ -250,6 +308,7 @@ int main(void)
 		cmocka_unit_test(test_overrides),
 		cmocka_unit_test(test_requirements),
 		cmocka_unit_test(test_admission),
+		cmocka_unit_test(test_report_key),
 		cmocka_unit_test(test_unsupported),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
