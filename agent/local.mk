@@ -11,7 +11,8 @@ agent_libagent_a_SOURCES = \
 	agent/daemon.c agent/daemon.h \
 	agent/daemon-register.c \
 	agent/fsutil.c agent/fsutil.h \
-	agent/procfs.c agent/procfs.h
+	agent/procfs.c agent/procfs.h \
+	agent/subprocess.c agent/subprocess.h
 
 # Link line for anything using the agent library.
 AGENT_LIBS = agent/libagent.a $(ECS_LIBS) $(CURL_LIBS) $(SQLITE_LIBS) $(LIBCGROUP_LIBS)

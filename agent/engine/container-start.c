@@ -194,12 +194,12 @@ int ectr_spawn_prepared(struct ectr *c, struct prepared *p, struct ecs_err *err)
 	struct etask *t = c->task;
 	struct engine *e = t->engine;
 	struct state_container *sc = ectr_st(c);
-	/* Recorded before the fork: a restart that finds SPAWNING looks for
+	/* Recorded before the spawn: a restart that finds SPAWNING looks for
 	 * the shim's own pid file. */
 	sc->step = CTR_STEP_SPAWNING;
 	int r = etask_save(t);
 	if (r < 0)
-		return r;
+		return err_set(err, -r, "CannotStartContainerError: saving the container's state");
 	struct shim_params sp = {
 		.shim_binary = e->p.shim_binary,
 		.runtime = &e->p.runtime,

@@ -17,6 +17,7 @@
 #include "image/image-internal.h"
 #include "image/image.h"
 #include "json.h"
+#include "subprocess.h"
 
 extern char **environ;
 
@@ -213,19 +214,8 @@ int image_helper_spawn(const char *helper, char *const argv[], int *stdin_fd, in
 		posix_spawn_file_actions_adddup2(&fa, in[0], STDIN_FILENO);
 	else
 		posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-	/* The daemon blocks SIGCHLD and friends for its signalfds and ignores
-	 * SIGPIPE: give the helper a clean mask and default dispositions. */
-	posix_spawnattr_t attr;
-	posix_spawnattr_init(&attr);
-	sigset_t none, all;
-	sigemptyset(&none);
-	sigfillset(&all);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setsigdefault(&attr, &all);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-	int r = posix_spawn(pid, helper, &fa, &attr, argv, environ);
+	int r = spawn_clean(pid, helper, argv, &fa);
 	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
 	close(out[1]);
 	if (stdin_fd)
 		close(in[0]);

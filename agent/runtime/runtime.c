@@ -22,6 +22,7 @@
 
 #include "cleanup.h"
 #include "json.h"
+#include "subprocess.h"
 #include "runtime/runtime.h"
 
 extern char **environ;
@@ -78,8 +79,6 @@ static int rt_run(const struct runtime *rt, bool with_root, const char *const *a
 	size_t argc = 0;
 	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 };
 	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	sigset_t none, all;
 	pid_t pid;
 	int r;
 
@@ -101,21 +100,12 @@ static int rt_run(const struct runtime *rt, bool with_root, const char *const *a
 		goto fail_pipes;
 	}
 
-	/* The agent blocks signals for its event loop; the runtime must start
-	 * with a clean mask and default handlers. */
-	sigemptyset(&none);
-	sigfillset(&all);
-	posix_spawnattr_init(&attr);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setsigdefault(&attr, &all);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, outp[1], STDOUT_FILENO);
 	posix_spawn_file_actions_adddup2(&fa, errp[1], STDERR_FILENO);
-	r = posix_spawn(&pid, rt->binary, &fa, &attr, (char *const *)argv, environ);
+	r = spawn_clean(&pid, rt->binary, (char *const *)argv, &fa);
 	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
 	close(outp[1]);
 	close(errp[1]);
 	if (r != 0) {

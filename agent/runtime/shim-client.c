@@ -21,6 +21,7 @@
 #include "cleanup.h"
 #include "fileio.h"
 #include "shim/records.h"
+#include "subprocess.h"
 
 #define SHIM_PROGRAM "ecs-agent-shim"
 
@@ -32,34 +33,6 @@ static const char *driver_name(enum shim_log_driver d)
 	case SHIM_LOG_NONE: return "none";
 	}
 	return NULL;
-}
-
-/* The child after fork(): async-signal-safe calls only. Reports an exec
- * failure's errno through `report` (close-on-exec, so success closes it). */
-static void __attribute__((noreturn)) exec_shim(char *const argv[], int devnull, int report)
-{
-	for (int sig = 1; sig < NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			signal(sig, SIG_DFL);
-	sigset_t none;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	/* stdin and stdout on /dev/null; stderr stays the agent's so the
-	 * shim's few messages reach the agent's log. Nothing else: the shim
-	 * must not hold the agent's sockets, sd-event fds or database. */
-	if (dup2(devnull, STDIN_FILENO) < 0 || dup2(devnull, STDOUT_FILENO) < 0)
-		goto fail;
-	if (report <= 2) /* cannot happen: the agent's 0-2 are open */
-		goto fail;
-	if (close_range(3, (unsigned)report - 1, 0) < 0 ||
-	    close_range((unsigned)report + 1, ~0U, 0) < 0)
-		goto fail;
-	execv(argv[0], argv);
-fail:;
-	int e = errno;
-	ssize_t w = write(report, &e, sizeof(e));
-	(void)w;
-	_exit(127);
 }
 
 pid_t shim_spawn(const struct shim_params *p, struct ecs_err *err)
@@ -113,35 +86,19 @@ pid_t shim_spawn(const struct shim_params *p, struct ecs_err *err)
 	}
 	argv[n] = NULL;
 
-	_cleanup_close_ int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (devnull < 0)
-		return err_set_errno(err, errno, "shim: /dev/null");
-	int report[2];
-	if (pipe2(report, O_CLOEXEC) < 0)
-		return err_set_errno(err, errno, "shim: pipe");
-
-	pid_t pid = fork();
-	if (pid < 0) {
-		int e = errno;
-		close(report[0]);
-		close(report[1]);
-		return err_set_errno(err, e, "shim: fork");
-	}
-	if (pid == 0)
-		exec_shim((char *const *)argv, devnull, report[1]);
-
-	close(report[1]);
-	int child_errno = 0;
-	ssize_t r;
-	do
-		r = read(report[0], &child_errno, sizeof(child_errno));
-	while (r < 0 && errno == EINTR);
-	close(report[0]);
-	if (r == (ssize_t)sizeof(child_errno)) {
-		/* exec failed: the child is exiting; the caller's SIGCHLD
-		 * handling reaps it like any other. */
-		return err_set_errno(err, child_errno, "shim: executing %s", p->shim_binary);
-	}
+	/* stdin and stdout on /dev/null, stderr on ours (the shim's few
+	 * messages reach the agent's log), nothing else: not our sockets,
+	 * sd-event fds or database. */
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addclosefrom_np(&fa, STDERR_FILENO + 1);
+	pid_t pid;
+	int r = spawn_clean(&pid, p->shim_binary, (char *const *)argv, &fa);
+	posix_spawn_file_actions_destroy(&fa);
+	if (r != 0)
+		return err_set_errno(err, r, "shim: executing %s", p->shim_binary);
 	return pid;
 }
 
