@@ -82,6 +82,29 @@ int fs_rm_rf(const char *path, struct ecs_err *err)
 	return fs_rm_rf_at(AT_FDCWD, path, err);
 }
 
+/* mkdir, creating missing parents first; EEXIST is success. The common
+ * cases (the directory exists, or only it is missing) cost one call. */
+static int mkdir_parents(char *buf, size_t len, mode_t mode)
+{
+	if (mkdir(buf, mode) == 0 || errno == EEXIST)
+		return 0;
+	if (errno != ENOENT)
+		return -errno;
+	while (len > 1 && buf[len - 1] != '/')
+		len--;
+	while (len > 1 && buf[len - 1] == '/')
+		len--;
+	if (len <= 1)
+		return -ENOENT;
+	char c = buf[len];
+	buf[len] = '\0';
+	int r = mkdir_parents(buf, len, mode);
+	buf[len] = c;
+	if (r < 0)
+		return r;
+	return mkdir(buf, mode) == 0 || errno == EEXIST ? 0 : -errno;
+}
+
 int fs_mkdir_p(const char *path, mode_t mode, struct ecs_err *err)
 {
 	size_t len = strlen(path);
@@ -89,17 +112,11 @@ int fs_mkdir_p(const char *path, mode_t mode, struct ecs_err *err)
 		return err_set(err, EINVAL, "bad directory path");
 	char buf[PATH_MAX];
 	memcpy(buf, path, len + 1);
-	for (char *p = buf + 1;; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		char c = *p;
-		*p = '\0';
-		if (mkdir(buf, mode) < 0 && errno != EEXIST)
-			return err_set_errno(err, errno, "creating %s", buf);
-		*p = c;
-		if (!c)
-			break;
-	}
+	while (len > 1 && buf[len - 1] == '/')
+		buf[--len] = '\0';
+	int r = mkdir_parents(buf, len, mode);
+	if (r < 0)
+		return err_set_errno(err, -r, "creating %s", path);
 	struct stat st;
 	if (stat(path, &st) < 0)
 		return err_set_errno(err, errno, "%s", path);

@@ -34,6 +34,7 @@ struct shim {
 	struct shim_oom *oom;
 	bool exited;
 	int status;           /* init's wait status */
+	int64_t started_ms;   /* when `run --detach` returned: the container runs */
 	int64_t finished_ms;
 };
 
@@ -150,8 +151,10 @@ static int run_detached(struct shim *s, int out_w, int err_r, int err_w)
 		return fail_start(s, "cannot run the runtime");
 	}
 	int st = runcmd_wait(pid);
-	if (st == 0)
+	if (st == 0) {
+		s->started_ms = shim_now_ms();
 		return 0;
+	}
 
 	/* The runtime's complaint is in the stderr pipe: the container has
 	 * not run, so nothing else wrote there. */
@@ -296,7 +299,7 @@ int shim_supervise(const struct shim_opts *o)
 	oom_capture(&oom_state, "/proc", "/sys/fs/cgroup", s.init);
 	s.oom = &oom_state;
 
-	struct shim_started st = { .pid = s.init, .started_ms = shim_now_ms() };
+	struct shim_started st = { .pid = s.init, .started_ms = s.started_ms };
 	char text[SHIM_RECORD_MAX];
 	int n = shim_record_format_started(text, sizeof(text), &st);
 	r = n < 0 ? n : shim_record_write(o->state_dir, SHIM_STARTED_FILE, text, (size_t)n, false);
