@@ -54,8 +54,8 @@ struct shim_params {
 	struct shim_log log;
 };
 
-/* Fork and exec the shim. Returns its pid (>0) or a negative errno. The
- * shim is the caller's child; the caller reaps it (SIGCHLD). */
+/* Start the shim. Returns its pid (>0) or a negative errno. The shim is
+ * the caller's child; the caller reaps it (SIGCHLD). */
 pid_t shim_spawn(const struct shim_params *p, struct ecs_err *err);
 
 /* Parse the json-file logConfiguration options (max-size "10m", max-file
