@@ -166,9 +166,12 @@ class Cleanup:
 # ---------------------------------------------------------------- raw runtimes
 
 class RawRuntime:
-    """`RUNTIME run -d` of a bundle over the shared unpacked rootfs, with a
-    `runc spec` config: namespaces incl. an empty network namespace, the
-    container in CGROUP_PARENT/ID with the task's 8 MiB memory limit."""
+    """`RUNTIME run -d` of a bundle with a `runc spec` config: namespaces
+    incl. an empty network namespace, the container in CGROUP_PARENT/ID with
+    the task's 8 MiB memory limit. Its rootfs is what the agent gives a
+    container: an overlay mount with the unpacked image as its lower layer
+    and a fresh upper directory, mounted before the clock starts (preparing
+    it is part of the agent's work, not of the runtime's)."""
 
     def __init__(self, name, binary, work, template, rootfs, cgroup_parent, cleanup):
         self.name, self.binary = name, binary
@@ -195,6 +198,11 @@ class RawRuntime:
         spec["linux"].setdefault("resources", {})["memory"] = {"limit": MEMORY_MIB << 20}
         d = self.bundles / cid
         d.mkdir()
+        for sub in ("upper", "work", "rootfs"):
+            (d / sub).mkdir()
+        run("mount", "-t", "overlay", "overlay", "-o",
+            f"lowerdir={self.rootfs},upperdir={d / 'upper'},workdir={d / 'work'}", d / "rootfs")
+        spec["root"]["path"] = str(d / "rootfs")
         (d / "config.json").write_text(json.dumps(spec))
         return cid, d
 
@@ -223,6 +231,8 @@ class RawRuntime:
                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                         stderr=subprocess.DEVNULL)
         self.live.discard(cid)
+        if os.path.ismount(self.bundles / cid / "rootfs"):
+            run("umount", self.bundles / cid / "rootfs", check=False)
         shutil.rmtree(self.bundles / cid, ignore_errors=True)
 
     def probe(self):
