@@ -157,7 +157,8 @@ def test_nonessential_exit_keeps_task_running(host, images):
         t = host.describe(arn)
         return t if host.container(t, "side")["lastStatus"] == "STOPPED" else None
     task = wait_for(side_stopped, 15, "the side container to stop", host)
-    assert host.container(task, "side")["exitCode"] == 3
+    side = host.container(task, "side")
+    assert side.get("exitCode") == 3, (side, host.log_tail())
     time.sleep(1.5)
     task = host.describe(arn)
     assert task["lastStatus"] == "RUNNING", task
