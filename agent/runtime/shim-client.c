@@ -20,6 +20,7 @@
 
 #include "cleanup.h"
 #include "fileio.h"
+#include "procfs.h"
 #include "shim/records.h"
 #include "subprocess.h"
 
@@ -269,12 +270,36 @@ static bool shim_state_dir(pid_t pid, char *out, size_t size)
 	return false;
 }
 
+/* A live, non-zombie process whose executable is the shim but whose
+ * command line reads empty: one in the middle of its execve. Between the
+ * point of no return and the setup of the new arguments the kernel shows
+ * no cmdline, and posix_spawn returns to the agent at that point already
+ * (the vfork release), so a shim just spawned can look like this. */
+static bool shim_execing(pid_t pid)
+{
+	char path[64], state = 0, exe[PATH_MAX];
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if (!procfs_field(path, "State: %c", &state) || state == 'Z' || state == 'X')
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	ssize_t n = readlink(path, exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return false;
+	exe[n] = '\0';
+	const char *base = strrchr(exe, '/');
+	return strcmp(base ? base + 1 : exe, SHIM_PROGRAM) == 0;
+}
+
 bool shim_alive(pid_t pid, const char *state_dir)
 {
 	char dir[PATH_MAX];
 	if (pid <= 0 || !state_dir)
 		return false;
-	return shim_state_dir(pid, dir, sizeof(dir)) && strcmp(dir, state_dir) == 0;
+	if (shim_state_dir(pid, dir, sizeof(dir)))
+		return strcmp(dir, state_dir) == 0;
+	/* The pid is the caller's own record of this shim: mid-exec it cannot
+	 * show its state directory yet, but it is alive. */
+	return shim_execing(pid);
 }
 
 int shim_find(const char *prefix, void (*fn)(pid_t pid, const char *state_dir, void *ud),
