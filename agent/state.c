@@ -338,9 +338,8 @@ static int open_db(struct state *s, struct ecs_err *err)
 
 	/* WAL with FULL sync: a commit is on disk when state_commit() returns,
 	 * and a kill -9 at any instant leaves the last commit intact (relaxed
-	 * transactions: state.h). The
-	 * first statement reads the header: a file that is not a database
-	 * fails here. */
+	 * transactions: state.h). The first statement reads the header: a file
+	 * that is not a database fails here. */
 	r = exec(s,
 		 "PRAGMA journal_mode=WAL;"
 		 "PRAGMA synchronous=FULL;"

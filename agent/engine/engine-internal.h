@@ -110,7 +110,7 @@ int etask_save(struct etask *t);
  * was last queued: bump the sequence, persist the task and queue its
  * snapshot, atomically, then poke the report hook. Otherwise nothing, not
  * even a save: timestamps, the image digest and unsaved steps ride along
- * with the next change (docs/agent.md, "What is reported when"). */
+ * with the next change (docs/agent.md, "Reporting"). */
 int etask_report(struct etask *t);
 void etask_free(struct etask *t);
 void engine_unlink(struct engine *e, struct etask *t);

@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +18,6 @@
 #include "json.h"
 #include "subprocess.h"
 
-extern char **environ;
 
 /* Here rather than with the parsers: the daemon's side (user lookup, this
  * file) needs it without linking libimage.a. */

@@ -10,7 +10,6 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
 #include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -25,7 +24,6 @@
 #include "subprocess.h"
 #include "runtime/runtime.h"
 
-extern char **environ;
 
 #define RT_LIST_MAX (8 * 1024 * 1024) /* runc list -q: ids, one a line */
 #define RT_STDOUT_MAX (64 * 1024)       /* state, version, and chatter */
