@@ -24,6 +24,7 @@
 #include "fsutil.h"
 #include "fileio.h"
 #include "log.h"
+#include "memtrim.h"
 #include "procfs.h"
 
 static void status(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -93,7 +94,18 @@ static int cb_fill_register(void *ud, Ecsagent__RegisterRequest *req, struct ecs
 
 static void cb_registered(void *ud, const char *arn)
 {
+	struct daemon *d = ud;
 	status("Registered as %s", arn);
+	/* Start-up is over: recovery, the TLS back end and the first
+	 * exchange have run. Unmap what they alone touched. */
+	if (!d->trimmed) {
+		d->trimmed = true;
+		long kb = memtrim_self();
+		if (kb < 0)
+			log_warn("Unmapping start-up library pages: %s", strerror((int)-kb));
+		else
+			log_debug("Unmapped %ld kB of library pages used only at start-up", kb);
+	}
 }
 
 static void cb_desired(void *ud, const Ecsagent__PollResponse *resp)

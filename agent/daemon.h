@@ -2,6 +2,8 @@
 #pragma once
 /* The ecs-agent daemon: wiring of config, state, engine and control-plane
  * session in one sd-event loop. */
+#include <stdbool.h>
+
 #include <systemd/sd-event.h>
 
 #include "agent-config.h"
@@ -23,6 +25,7 @@ struct daemon {
 	char *hostname;
 	char *identity;
 	int lock_fd;
+	bool trimmed; /* start-up's library pages unmapped (memtrim.h) */
 };
 
 /* Fill a RegisterRequest: resources, capabilities and the configured

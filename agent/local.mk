@@ -11,6 +11,7 @@ agent_libagent_a_SOURCES = \
 	agent/daemon.c agent/daemon.h \
 	agent/daemon-register.c \
 	agent/fsutil.c agent/fsutil.h \
+	agent/memtrim.c agent/memtrim.h \
 	agent/procfs.c agent/procfs.h \
 	agent/subprocess.c agent/subprocess.h
 
@@ -27,3 +28,14 @@ agent_ecs_agent_CFLAGS = $(AM_CFLAGS) $(AGENT_CFLAGS)
 agent_ecs_agent_LDADD = $(AGENT_LIBS)
 
 dist_doc_DATA += docs/agent.md
+
+check_PROGRAMS += tests/unit/test_agent_memtrim
+tests_unit_test_agent_memtrim_CFLAGS = $(UNIT_CFLAGS) $(AGENT_CFLAGS)
+tests_unit_test_agent_memtrim_LDADD = $(AGENT_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/fuzz/fuzz_agent_memtrim
+tests_fuzz_fuzz_agent_memtrim_SOURCES = tests/fuzz/fuzz_agent_memtrim.c
+tests_fuzz_fuzz_agent_memtrim_CFLAGS = $(AM_CFLAGS) $(AGENT_CFLAGS)
+tests_fuzz_fuzz_agent_memtrim_LDADD = $(FUZZ_LDADD) $(AGENT_LIBS)
+tests_fuzz_fuzz_agent_memtrim_LDFLAGS = $(FUZZ_LINKFLAGS)
+EXTRA_DIST += tests/fuzz/corpus/agent_memtrim

@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "cleanup.h"
+#include "fileio.h"
+#include "memtrim.h"
+
+#define SIZE (64 * 1024)
+
+/* Six mappings: only the first and the last qualify. */
+static const char sample[] =
+	"7f0000000000-7f0000010000 r-xp 00000000 fe:00 1234 /usr/lib/libx.so\n"
+	"Size:                 64 kB\n"
+	"Rss:                  60 kB\n"
+	"Anonymous:             0 kB\n"
+	"VmFlags: rd ex mr mw me sd\n"
+	"7f0000010000-7f0000011000 r--p 00010000 fe:00 1234 /usr/lib/libx.so\n"
+	"Rss:                   4 kB\n"
+	"Anonymous:             4 kB\n"
+	"VmFlags: rd mr mw me ac sd\n"
+	"7f0000011000-7f0000012000 rw-p 00011000 fe:00 1234 /usr/lib/libx.so\n"
+	"Rss:                   4 kB\n"
+	"Anonymous:             0 kB\n"
+	"7f0000012000-7f0000013000 r--p 00000000 00:00 0 \n"
+	"Rss:                   4 kB\n"
+	"Anonymous:             0 kB\n"
+	"7f0000013000-7f0000014000 r-xp 00000000 fe:00 99 /usr/lib/locked.so\n"
+	"Rss:                   4 kB\n"
+	"Anonymous:             0 kB\n"
+	"VmFlags: rd ex mr mw me lo\n"
+	"garbage that is no header\n"
+	"7f0000020000-7f0000028000 r--p 00000000 fe:00 77 /usr/lib/locale/C.utf8/LC_CTYPE\n"
+	"Rss:                  32 kB\n"
+	"Anonymous:             0 kB\n"
+	"VmFlags: rd mr mw me sd";
+
+static void test_parse(void **unused)
+{
+	(void)unused;
+	struct memtrim_range r[4];
+	assert_int_equal(memtrim_parse(sample, strlen(sample), r, 4), 2);
+	assert_true(r[0].start == 0x7f0000000000 && r[0].end == 0x7f0000010000);
+	assert_int_equal(r[0].rss_kb, 60);
+	assert_true(r[1].start == 0x7f0000020000 && r[1].end == 0x7f0000028000);
+	assert_int_equal(r[1].rss_kb, 32);
+
+	/* The count goes on past the room given. */
+	assert_int_equal(memtrim_parse(sample, strlen(sample), r, 1), 2);
+	/* A mapping whose smaps lack the Anonymous line is not trusted. */
+	static const char no_anon[] = "7f0000000000-7f0000010000 r-xp 00000000 fe:00 1 /l\n"
+				      "Rss: 4 kB\n";
+	assert_int_equal(memtrim_parse(no_anon, strlen(no_anon), r, 4), 0);
+	assert_int_equal(memtrim_parse("", 0, r, 4), 0);
+}
+
+/* This process's smaps entry for the mapping at `addr`: its Rss in kB when
+ * it qualifies for trimming, -1 when it does not. */
+static long trimmable_rss(void *addr)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+	struct ecs_err err = { 0 };
+	assert_int_equal(file_read_all("/proc/self/smaps", 16u << 20, &text, &len, &err), 0);
+	static struct memtrim_range r[1024];
+	size_t n = memtrim_parse(text, len, r, 1024);
+	for (size_t i = 0; i < n && i < 1024; i++)
+		if (r[i].start == (uintptr_t)addr)
+			return (long)r[i].rss_kb;
+	return -1;
+}
+
+static void test_trim_self(void **unused)
+{
+	(void)unused;
+	char path[] = "/tmp/memtrim-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	unlink(path);
+	static unsigned char data[SIZE];
+	for (size_t i = 0; i < SIZE; i++)
+		data[i] = (unsigned char)(i * 7);
+	assert_int_equal(write(fd, data, SIZE), SIZE);
+
+	/* Read-only and clean: trimmed, and still reads the file. */
+	unsigned char *clean = mmap(NULL, SIZE, PROT_READ, MAP_PRIVATE, fd, 0);
+	/* Written, then made read-only like a RELRO segment: kept whole. */
+	unsigned char *cow = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	/* Writable: kept. */
+	unsigned char *rw = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	assert_true(clean != MAP_FAILED && cow != MAP_FAILED && rw != MAP_FAILED);
+	close(fd);
+	volatile unsigned sum = 0;
+	for (size_t i = 0; i < SIZE; i += 4096)
+		sum += clean[i] + rw[i];
+	for (size_t i = 0; i < SIZE; i++)
+		cow[i] = 0xA5;
+	assert_int_equal(mprotect(cow, SIZE, PROT_READ), 0);
+	rw[1] = 0x5A;
+
+	assert_int_equal(trimmable_rss(clean), SIZE / 1024);
+	assert_int_equal(trimmable_rss(cow), -1);
+	assert_int_equal(trimmable_rss(rw), -1);
+
+	long kb = memtrim_self();
+	assert_true(kb >= SIZE / 1024);
+	assert_int_equal(trimmable_rss(clean), 0);
+	/* A touch maps the page back (with the rest of its page-cache
+	 * folio on kernels that map folios whole). */
+	sum += clean[SIZE / 2];
+	long back = trimmable_rss(clean);
+	assert_true(back >= 4 && back <= SIZE / 1024);
+	assert_memory_equal(clean, data, SIZE);
+	for (size_t i = 0; i < SIZE; i++)
+		assert_int_equal(cow[i], 0xA5);
+	assert_int_equal(rw[1], 0x5A);
+	assert_int_equal(rw[0], data[0]);
+	munmap(clean, SIZE);
+	munmap(cow, SIZE);
+	munmap(rw, SIZE);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse),
+		cmocka_unit_test(test_trim_self),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
