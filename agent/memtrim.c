@@ -2,6 +2,7 @@
 #include "autoconf.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -141,4 +142,9 @@ long memtrim_self(void)
 			kb += (long)ranges[i].rss_kb;
 	}
 	return kb;
+}
+
+void memtrim_heap(void)
+{
+	malloc_trim(0);
 }

@@ -28,5 +28,13 @@ struct memtrim_range {
 size_t memtrim_parse(const char *smaps, size_t len, struct memtrim_range *out, size_t cap);
 
 /* Trim this process. Returns the number of kB it unmapped (the qualifying
- * mappings' Rss) or a negative errno. */
+ * mappings' Rss) or a negative errno. Between the read of smaps and the
+ * madvise no other thread may replace a mapping (a range unmapped and
+ * mapped again as anonymous memory would be zeroed): call it once, from
+ * the main thread, after start-up has loaded every library. */
 long memtrim_self(void);
+
+/* Give the heap's free pages back to the kernel (malloc_trim): after tasks
+ * were forgotten, so that a burst of tasks does not leave the daemon
+ * holding their memory. */
+void memtrim_heap(void);

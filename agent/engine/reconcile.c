@@ -8,6 +8,7 @@
 
 #include "engine-internal.h"
 #include "log.h"
+#include "memtrim.h"
 
 static char *dup_or_null(const char *s)
 {
@@ -123,6 +124,7 @@ void engine_apply_desired(struct engine *e, const Ecsagent__PollResponse *resp)
 	}
 
 	struct etask *next;
+	bool forgot = false;
 	for (struct etask *t = e->tasks; t; t = next) {
 		next = t->next;
 		if (t->in_desired)
@@ -139,8 +141,11 @@ void engine_apply_desired(struct engine *e, const Ecsagent__PollResponse *resp)
 			}
 			engine_unlink(e, t);
 			etask_free(t);
+			forgot = true;
 		}
 	}
+	if (forgot)
+		memtrim_heap();
 }
 
 void engine_stop_all(struct engine *e, int stop_code, const char *reason)
