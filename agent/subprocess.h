@@ -2,12 +2,13 @@
 #pragma once
 /*
  * Starting a helper program (the runtime, the shim, the image helper) from
- * the daemon: posix_spawn, so the child borrows the daemon's memory until it
- * execs instead of copying its page tables, with default signal
- * dispositions and an empty signal mask (the daemon blocks signals for its
- * signalfds and ignores SIGPIPE). The caller's file actions place the
- * child's descriptors; every other descriptor of the daemon's is
- * close-on-exec.
+ * the daemon, or the runtime from the shim (which links this file alone):
+ * posix_spawn, so the child borrows the parent's memory until it execs
+ * instead of copying its page tables, with default signal dispositions and
+ * an empty signal mask (both parents block signals for their signalfds and
+ * ignore SIGPIPE). The caller's file actions place the child's
+ * descriptors; the daemon's other descriptors are all close-on-exec, the
+ * shim closes its own with addclosefrom.
  */
 #include <spawn.h>
 #include <sys/types.h>

@@ -15,6 +15,7 @@ agent_ecs_agent_shim_SOURCES = \
 	agent/shim/options.c agent/shim/options.h \
 	agent/shim/supervise.c agent/shim/supervise.h \
 	agent/shim/runcmd.c agent/shim/runcmd.h \
+	agent/subprocess.c agent/subprocess.h \
 	agent/shim/oom.c agent/shim/oom.h \
 	agent/shim/trim.c agent/shim/trim.h \
 	agent/shim/logger.c agent/shim/logger.h \

@@ -4,43 +4,30 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
+#include <spawn.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* Make `fd` the child's `target`, without close-on-exec. */
-static int place_fd(int fd, int target)
-{
-	if (fd == target)
-		return fcntl(fd, F_SETFD, 0);
-	return dup2(fd, target) < 0 ? -1 : 0;
-}
+#include "subprocess.h"
 
 pid_t runcmd_spawn(char *const argv[], int in, int out, int err)
 {
-	pid_t pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid > 0)
-		return pid;
-
-	/* Child: async-signal-safe calls only up to execv. */
-	for (int sig = 1; sig < NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			signal(sig, SIG_DFL);
-	sigset_t none;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	/* The callers' fds are all >= 3 (the shim keeps 0-2 open), so these
-	 * dup2s cannot overwrite one another's sources. */
-	if (place_fd(in, 0) < 0 || place_fd(out, 1) < 0 || place_fd(err, 2) < 0)
-		_exit(127);
-	close_range(3, ~0U, 0);
-	execv(argv[0], argv);
-	_exit(127);
+	/* posix_spawn, not fork: the child borrows the shim's memory until it
+	 * execs. The callers' fds are all >= 3 (the shim keeps 0-2 open), so
+	 * these dup2s cannot overwrite one another's sources. */
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, in, 0);
+	posix_spawn_file_actions_adddup2(&fa, out, 1);
+	posix_spawn_file_actions_adddup2(&fa, err, 2);
+	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+	pid_t pid = -1;
+	int r = spawn_clean(&pid, argv[0], argv, &fa);
+	posix_spawn_file_actions_destroy(&fa);
+	return r ? -r : pid;
 }
 
 int runcmd_wait(pid_t pid)

@@ -4,7 +4,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* Fork and exec argv[0] with stdin/stdout/stderr set to the given fds and
+/* Spawn argv[0] (spawn_clean of subprocess.h) with stdin/stdout/stderr set to the given fds and
  * nothing else open, default signal dispositions and an empty signal mask
  * (the shim ignores SIGTERM/SIGPIPE and blocks SIGCHLD; none of that may
  * leak into the runtime or, through it, the container). Returns the pid or
