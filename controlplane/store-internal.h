@@ -13,6 +13,7 @@ struct store_stmt_cache_entry {
 struct store {
 	sqlite3 *db;
 	bool in_txn;
+	bool relaxed; /* synchronous=NORMAL until the transaction ends */
 	struct store_stmt_cache_entry *stmts;
 	size_t n_stmts;
 };

@@ -87,15 +87,46 @@ static const char sql_begin[] = "BEGIN IMMEDIATE";
 static const char sql_commit[] = "COMMIT";
 static const char sql_rollback[] = "ROLLBACK";
 
-int store_begin(struct store *s, struct ecs_err *err)
+static const char sql_sync_normal[] = "PRAGMA synchronous=NORMAL";
+static const char sql_sync_full[] = "PRAGMA synchronous=FULL";
+
+/* synchronous is read at COMMIT but must be changed outside a transaction
+ * (inside one, SQLite still syncs). */
+static void end_relaxed(struct store *s)
+{
+	if (s->relaxed) {
+		txn_step(s, sql_sync_full, NULL, "restoring durability");
+		s->relaxed = false;
+	}
+}
+
+static int begin(struct store *s, bool relaxed, struct ecs_err *err)
 {
 	if (s->in_txn)
 		return err_set(err, EBUSY, "a transaction is already open");
+	if (relaxed) {
+		int r = txn_step(s, sql_sync_normal, err, "relaxing durability");
+		if (r < 0)
+			return r;
+		s->relaxed = true;
+	}
 	int r = txn_step(s, sql_begin, err, "beginning transaction");
-	if (r < 0)
+	if (r < 0) {
+		end_relaxed(s);
 		return r;
+	}
 	s->in_txn = true;
 	return 0;
+}
+
+int store_begin(struct store *s, struct ecs_err *err)
+{
+	return begin(s, false, err);
+}
+
+int store_begin_relaxed(struct store *s, struct ecs_err *err)
+{
+	return begin(s, true, err);
 }
 
 int store_commit(struct store *s, struct ecs_err *err)
@@ -108,6 +139,7 @@ int store_commit(struct store *s, struct ecs_err *err)
 		return r;
 	}
 	s->in_txn = false;
+	end_relaxed(s);
 	return 0;
 }
 
@@ -118,6 +150,7 @@ void store_rollback(struct store *s)
 	if (txn_step(s, sql_rollback, NULL, "rolling back") < 0)
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	s->in_txn = false;
+	end_relaxed(s);
 }
 
 int store_schema_latest(void)

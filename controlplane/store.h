@@ -7,7 +7,8 @@
  *
  * The database runs in WAL mode with foreign keys on and synchronous=FULL, so
  * a reply is only sent for state that is on disk: a crash or restart of the
- * daemon loses nothing it acknowledged.
+ * daemon loses nothing it acknowledged. The one exception is bookkeeping in
+ * store_begin_relaxed() transactions, which only a power loss can undo.
  *
  * A store is used from one thread (the daemon's event loop). Functions that
  * change several rows do not open transactions themselves; a caller that
@@ -40,6 +41,12 @@ int store_schema_latest(void);
 /* One write transaction at a time (BEGIN IMMEDIATE); nesting is an error
  * (-EBUSY). store_rollback() accepts "no transaction open". */
 int store_begin(struct store *s, struct ecs_err *err);
+/* The same with synchronous=NORMAL for this one transaction: its commit
+ * survives a crash of the daemon (it is in the WAL when the commit
+ * returns) but not necessarily a power loss, and costs no fdatasync. Only
+ * for bookkeeping whose loss nobody was told about (an agent's last
+ * contact). */
+int store_begin_relaxed(struct store *s, struct ecs_err *err);
 int store_commit(struct store *s, struct ecs_err *err);
 void store_rollback(struct store *s);
 

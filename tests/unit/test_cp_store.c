@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -188,6 +189,60 @@ static void test_list_and_transactions(void **state)
 	store_free(s);
 }
 
+/* SQLite's fdatasync calls resolve to this one: it counts them, so a test
+ * can tell a durable commit (one sync of the WAL) from a relaxed one. */
+static unsigned syncs;
+int fdatasync(int fd)
+{
+	syncs++;
+	return (int)syscall(SYS_fdatasync, fd);
+}
+
+static void test_relaxed_transactions(void **state)
+{
+	struct ctx *c = *state;
+	struct ecs_err err;
+	struct store *s = store_open(c->path, &err);
+	assert_non_null(s);
+	int64_t a, b, d;
+
+	unsigned before = syncs;
+	assert_int_equal(store_begin(s, &err), 0);
+	add_cluster(s, "durable", &a);
+	assert_int_equal(store_commit(s, &err), 0);
+	assert_true(syncs > before);
+
+	before = syncs;
+	assert_int_equal(store_begin_relaxed(s, &err), 0);
+	assert_int_equal(store_begin(s, &err), -EBUSY);
+	add_cluster(s, "relaxed", &b);
+	assert_int_equal(store_commit(s, &err), 0);
+	assert_int_equal(syncs, before);
+
+	/* A rolled-back relaxed transaction leaves nothing, and neither it
+	 * nor a committed one leaves the store relaxed. */
+	assert_int_equal(store_begin_relaxed(s, &err), 0);
+	add_cluster(s, "gone", &d);
+	store_rollback(s);
+	before = syncs;
+	assert_int_equal(store_begin(s, &err), 0);
+	add_cluster(s, "durable2", &d);
+	assert_int_equal(store_commit(s, &err), 0);
+	assert_true(syncs > before);
+	store_free(s);
+
+	/* What a relaxed transaction committed is there after a reopen. */
+	s = store_open(c->path, &err);
+	assert_non_null(s);
+	struct store_cluster got;
+	assert_int_equal(store_cluster_get(s, "arn:aws:ecs:us-east-1:123456789012:cluster/relaxed",
+					   &got, &err), 0);
+	store_cluster_clear(&got);
+	assert_int_equal(store_cluster_get(s, "arn:aws:ecs:us-east-1:123456789012:cluster/gone",
+					   &got, &err), -ENOENT);
+	store_free(s);
+}
+
 static void test_open_failure(void **state)
 {
 	(void)state;
@@ -203,6 +258,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_migrations_and_reopen, setup, teardown),
 		cmocka_unit_test(test_cluster_lifecycle),
 		cmocka_unit_test(test_list_and_transactions),
+		cmocka_unit_test_setup_teardown(test_relaxed_transactions, setup, teardown),
 		cmocka_unit_test(test_open_failure),
 	};
 	return cmocka_run_group_tests_name("cp_store", tests, NULL, NULL);
