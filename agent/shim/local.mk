@@ -17,7 +17,7 @@ agent_ecs_agent_shim_SOURCES = \
 	agent/shim/runcmd.c agent/shim/runcmd.h \
 	agent/subprocess.c agent/subprocess.h \
 	agent/shim/oom.c agent/shim/oom.h \
-	agent/shim/trim.c agent/shim/trim.h \
+	agent/memtrim.c agent/memtrim.h \
 	agent/shim/logger.c agent/shim/logger.h \
 	agent/shim/log-json.c \
 	agent/shim/log-journald.c \

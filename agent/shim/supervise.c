@@ -15,10 +15,10 @@
 #include <unistd.h>
 
 #include "logger.h"
+#include "memtrim.h"
 #include "oom.h"
 #include "records.h"
 #include "runcmd.h"
-#include "trim.h"
 
 /* How long to keep reading the pipes after the init exited: normally EOF
  * comes at once, but a process outside the container's pid namespace may
@@ -307,7 +307,7 @@ int shim_supervise(const struct shim_opts *o)
 		say(&s, "writing started record", r);
 
 	/* Setup is over: let the kernel map in only what the loop uses. */
-	shim_trim_mappings();
+	memtrim_self();
 	run_loop(&s);
 	record_exit(&s);
 	if (s.log.dropped > 0)
