@@ -15,8 +15,9 @@ the raw runtimes run an unpacked copy of it with a `runc spec` config.
 
 1. Start latency, one container (`sleep`, networkMode none, 8 MiB), the
    variants interleaved round by round so that load on the machine hits
-   them alike: the agent (RunTask sent -> the shim's `started` record, whose
-   started_ms the shim takes right after `runc start` returned; and ->
+   them alike: the agent (RunTask sent, i.e. the request leaving boto3
+   after it was built and signed, -> the shim's `started` record, whose
+   started_ms the shim takes right after `runc run --detach` returned; and ->
    describe-tasks shows RUNNING), `runc run -d`, `crun run -d` and
    `podman run -d` (command sent -> returned). Nothing else runs meanwhile:
    each container is stopped, and each task stopped and cleaned up, before
@@ -54,7 +55,8 @@ from agent_bench_host import Host
 
 def figure_latency(host, runtimes, podman, runs):
     """Round-robin over the variants, rotating who goes first."""
-    res = {"agent started": [], "agent describe": [], "RunTask reply": [],
+    res = {"agent started": [], "agent describe": [], "RunTask reply": [], "boto3": [],
+           "agent started (call)": [],
            "admitted": [], "shim.pid": [], "container.pid": [], "ctr running": [],
            "task running": []}
     for rt in runtimes:
@@ -68,9 +70,12 @@ def figure_latency(host, runtimes, podman, runs):
         order = variants[r % len(variants):] + variants[:r % len(variants)]
         for v in order:
             if v == "agent":
-                t_sent = time.time()
+                t_call = time.time()
                 arn = host.run_tasks(1)[0]
                 t_reply = time.time()
+                # From the moment the request went out: boto3's own work
+                # before that (building and signing it) is the client's.
+                t_sent = host.runtask_sent
                 # The shim timestamps `started`: polling its record slowly costs no
                 # accuracy and takes less CPU from the runtime being measured. When
                 # describe-tasks RUNNING is timed it must be polled often, which
@@ -78,6 +83,8 @@ def figure_latency(host, runtimes, podman, runs):
                 if r % 2 == 0:
                     started = host.wait_started([arn], 0.025)[arn]
                     res["agent started"].append(started - t_sent * 1000)
+                    res["agent started (call)"].append(started - t_call * 1000)
+                    res["boto3"].append((t_sent - t_call) * 1000)
                 else:
                     seen = host.wait_status([arn], "RUNNING", 0.005)
                     res["agent describe"].append((seen - t_sent) * 1000)
@@ -239,6 +246,7 @@ def main():
               f" rows take turns)")
         print(f"{'variant':<44} {'median':>8} {'p90':>8} {'min':>8}")
         rows = [("ecs-agent: RunTask sent -> shim 'started'", lat["agent started"]),
+                ("  same from the boto3 call (+ its own work)", lat["agent started (call)"]),
                 ("ecs-agent: RunTask sent -> describe RUNNING", lat["agent describe"]),
                 ("runc run -d", lat["runc"]), ("crun run -d", lat["crun"]),
                 ("podman run -d (runc, conmon)", lat["podman"])]
@@ -252,7 +260,8 @@ def main():
                 print(f"{name:<44} {'n/a':>8}   ({reasons.get(name) or 'not measured'})")
         print("   where the agent's time goes (median ms after RunTask was sent, in the rounds"
               " that time `started`;\n   file times have the kernel's coarse clock, a few ms):")
-        for k, label in (("RunTask reply", "RunTask reply received"),
+        for k, label in (("boto3", "(boto3 building and signing, before it)"),
+                         ("RunTask reply", "RunTask reply received"),
                          ("admitted", "agent log: task admitted"),
                          ("shim.pid", "shim: started (shim.pid written)"),
                          ("container.pid", "runtime create: container.pid written"),
@@ -301,11 +310,14 @@ def main():
         print(f"{'figure':<36} {'measured':>14} {'target':>12} {'met':>4}")
         runc_med = statistics.median(lat["runc"])
         agent_med = statistics.median(lat["agent started"])
+        call_med = statistics.median(lat["agent started (call)"])
         desc_med = statistics.median(lat["agent describe"])
         ratio = n / rate["agent"] / (n / rate["runc"])
         summary = [
             ("start latency / runc run (started)", f"{agent_med / runc_med:.2f}x", "<= 1.2x",
              agent_med / runc_med <= 1.2),
+            ("  same, from the boto3 call", f"{call_med / runc_med:.2f}x", "(<= 1.2x)",
+             call_med / runc_med <= 1.2),
             ("  same, to describe RUNNING", f"{desc_med / runc_med:.2f}x", "(<= 1.2x)",
              desc_med / runc_med <= 1.2),
             ("start rate / runc run -d loop", f"{ratio:.2f}x", ">= 0.9x", ratio >= 0.9),

@@ -87,6 +87,10 @@ class Host:
         self.ecs = boto3.client("ecs", endpoint_url=self.url, region_name=REGION,
                                 aws_access_key_id=AKID, aws_secret_access_key=SECRET,
                                 config=botocore.config.Config(retries={"total_max_attempts": 1}))
+        # When a RunTask request leaves boto3 (built, signed, about to be
+        # written to the socket): the start of the system's work.
+        self.runtask_sent = None
+        self.ecs.meta.events.register("before-send.ecs.RunTask", self._mark_runtask_sent)
         deadline = time.monotonic() + 10
         while True:
             try:
@@ -164,6 +168,10 @@ class Host:
     def check_alive(self):
         if self.agent.poll() is not None:
             raise RuntimeError(f"the agent exited ({self.agent.returncode}):\n{self.log_tail()}")
+
+    def _mark_runtask_sent(self, **kwargs):
+        self.runtask_sent = time.time()
+        # None: botocore goes on and sends the request itself
 
     # ---- tasks ----
     def register_taskdef(self, image):
