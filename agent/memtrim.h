@@ -37,11 +37,10 @@ struct memtrim_range {
 size_t memtrim_parse(const char *smaps, size_t len, struct memtrim_range *out, size_t cap);
 
 /* Trim this process. Returns the kB of mappings it dropped (their Rss) or
- * a negative errno.
- * Between the read of smaps and the madvise no other thread may replace a
- * mapping (a range unmapped and mapped again as anonymous memory would be
- * zeroed): call it from the main thread once start-up has loaded every
- * library. */
+ * a negative errno. Between its read of smaps and its madvise no other
+ * thread may unmap a qualifying range (a library unloaded, its range
+ * reused for anonymous memory, would be zeroed): call it once start-up
+ * has loaded what it needs, in a program that does not unload libraries. */
 long memtrim_self(void);
 
 /* Give the heap's free pages back to the kernel (malloc_trim): after tasks
