@@ -21,7 +21,8 @@ struct scan {
 	bool open, eligible, anon_seen;
 };
 
-/* A mapping qualifies only when smaps said it has no anonymous page. */
+/* A mapping qualifies only when smaps said it has no anonymous page, in
+ * memory or swapped out. */
 static void close_mapping(struct scan *s)
 {
 	if (s->open && s->eligible && s->anon_seen) {
@@ -59,6 +60,10 @@ static void field(struct scan *s, char *buf)
 		s->cur.rss_kb = kb;
 	} else if (sscanf(buf, "Anonymous: %lu kB", &kb) == 1) {
 		s->anon_seen = true;
+		if (kb != 0)
+			s->eligible = false;
+	} else if (sscanf(buf, "Swap: %lu kB", &kb) == 1) {
+		/* copied-on-write pages that were swapped out */
 		if (kb != 0)
 			s->eligible = false;
 	} else if (strncmp(buf, "VmFlags:", 8) == 0) {

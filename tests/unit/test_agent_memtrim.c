@@ -18,7 +18,7 @@
 
 #define SIZE (64 * 1024)
 
-/* Six mappings: only the first and the last qualify. */
+/* Seven mappings: only the first and the last qualify. */
 static const char sample[] =
 	"7f0000000000-7f0000010000 r-xp 00000000 fe:00 1234 /usr/lib/libx.so\n"
 	"Size:                 64 kB\n"
@@ -40,6 +40,10 @@ static const char sample[] =
 	"Anonymous:             0 kB\n"
 	"VmFlags: rd ex mr mw me lo\n"
 	"garbage that is no header\n"
+	"7f0000015000-7f0000016000 r--p 00000000 fe:00 98 /usr/lib/swapped.so\n"
+	"Rss:                   0 kB\n"
+	"Anonymous:             0 kB\n"
+	"Swap:                  4 kB\n"
 	"7f0000020000-7f0000028000 r--p 00000000 fe:00 77 /usr/lib/locale/C.utf8/LC_CTYPE\n"
 	"Rss:                  32 kB\n"
 	"Anonymous:             0 kB\n"
