@@ -17,9 +17,9 @@
  *
  * Nothing written is dropped: only private, read-only, file-backed
  * mappings without a single copied-on-write page (smaps "Anonymous: 0"
- * and "Swap: 0") qualify, so RELRO (relocated, then made read-only) and everything
- * writable are left alone; a dropped page is read again from the file
- * when touched. Linked statically into the shim: libc only.
+ * and "Swap: 0") qualify, so RELRO (relocated, then made read-only) and
+ * everything writable are left alone; a dropped page is read again from
+ * the file when touched. Linked statically into the shim: libc only.
  */
 #include <stddef.h>
 #include <stdint.h>
