@@ -26,6 +26,8 @@ struct agent_endpoint {
 
 	struct parked_poll *parked;
 	sd_event_source *wake;     /* answers polls whose instance changed */
+	/* The server whose answers wait for the wake (set with it). */
+	struct http_server *held_http;
 	sd_event_source *liveness; /* the periodic sweep */
 };
 

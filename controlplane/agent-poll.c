@@ -268,6 +268,8 @@ static int on_wake(sd_event_source *s, void *userdata)
 			answer(p);
 		p = next;
 	}
+	if (ep->held_http)
+		http_server_release_replies(TAKE_PTR(ep->held_http));
 	return 0;
 }
 
@@ -279,6 +281,9 @@ void agent_poll_changed(int64_t instance_id, void *userdata)
 		if (p->instance_id == instance_id) {
 			p->woken = true;
 			any = true;
+			/* The caller (RunTask, StopTask) hears after the agent. */
+			ep->held_http = http_request_server(p->req);
+			http_server_hold_replies(ep->held_http);
 		}
 	}
 	/* Answered from the loop, not from inside the caller's request: the

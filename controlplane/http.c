@@ -47,9 +47,11 @@ struct http_request {
 	/* Suspension */
 	bool waiting;    /* handler asked to answer later, no answer yet */
 	bool suspended;  /* MHD_suspend_connection() in effect */
+	bool held;       /* answered while replies are held: on srv->held */
 	void (*on_abort)(void *userdata, struct http_request *req);
 	void *abort_data;
 	struct http_request *next_waiting, *prev_waiting;
+	struct http_request *next_held, *prev_held;
 };
 
 struct http_server {
@@ -63,6 +65,10 @@ struct http_server {
 	struct http_route *routes;
 	size_t n_routes;
 	struct http_request *waiting; /* list of suspended requests */
+	/* http_server_hold_replies(): answers wait on `held` until a release,
+	 * which the kick after the release's own carries out. */
+	struct http_request *held;
+	bool holding, releasing;
 	unsigned in_flight;           /* requests begun and not completed */
 	bool shutting_down;
 };
@@ -153,10 +159,17 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
 	return 0;
 }
 
+static void resume_held(struct http_server *srv);
+
 static int on_kick(sd_event_source *s, void *userdata)
 {
 	(void)s;
-	run_mhd(userdata);
+	struct http_server *srv = userdata;
+	/* Whatever was resumed before the release goes out first, in this
+	 * run; the held answers in the next. */
+	run_mhd(srv);
+	if (srv->releasing)
+		resume_held(srv);
 	return 0;
 }
 
@@ -193,12 +206,55 @@ static void unlink_waiting(struct http_request *req)
 	req->waiting = false;
 }
 
+static void unlink_held(struct http_request *req)
+{
+	if (!req->held)
+		return;
+	if (req->prev_held)
+		req->prev_held->next_held = req->next_held;
+	else
+		req->srv->held = req->next_held;
+	if (req->next_held)
+		req->next_held->prev_held = req->prev_held;
+	req->next_held = req->prev_held = NULL;
+	req->held = false;
+}
+
+/* Suspend an answered request until the release. */
+static enum MHD_Result hold(struct http_request *req)
+{
+	struct http_server *srv = req->srv;
+	req->held = true;
+	req->prev_held = NULL;
+	req->next_held = srv->held;
+	if (srv->held)
+		srv->held->prev_held = req;
+	srv->held = req;
+	req->suspended = true;
+	MHD_suspend_connection(req->conn);
+	return MHD_YES;
+}
+
+static void resume_held(struct http_server *srv)
+{
+	srv->releasing = false;
+	while (srv->held) {
+		struct http_request *req = srv->held;
+		unlink_held(req);
+		/* MHD calls on_request() again, which queues the response. */
+		req->suspended = false;
+		MHD_resume_connection(req->conn);
+	}
+	sd_event_source_set_enabled(srv->kick, SD_EVENT_ONESHOT);
+}
+
 static void request_free(struct http_request *req)
 {
 	if (!req)
 		return;
 	req->srv->in_flight--;
 	unlink_waiting(req);
+	unlink_held(req);
 	if (req->response)
 		MHD_destroy_response(req->response);
 	free(req->method);
@@ -295,7 +351,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		req->route->handler(req->route->userdata, req);
 	}
 	if (req->response)
-		return queue_stored(req);
+		return srv->holding ? hold(req) : queue_stored(req);
 	if (req->waiting && !req->suspended) {
 		req->suspended = true;
 		MHD_suspend_connection(conn);
@@ -409,6 +465,8 @@ void http_server_free(struct http_server *srv)
 				MHD_resume_connection(req->conn);
 			}
 		}
+		for (struct http_request *req = srv->held; req; req = req->next_held)
+			MHD_resume_connection(req->conn);
 		MHD_stop_daemon(srv->mhd);
 	}
 	sd_event_source_disable_unref(srv->io);
@@ -442,7 +500,28 @@ void http_server_shutdown(struct http_server *srv)
 		static const char msg[] = "Server is shutting down";
 		http_respond(req, 503, "text/plain", msg, sizeof(msg) - 1, NULL, 0);
 	}
+	srv->holding = false;
+	resume_held(srv);
 	run_mhd(srv);
+}
+
+void http_server_hold_replies(struct http_server *srv)
+{
+	srv->holding = true;
+}
+
+void http_server_release_replies(struct http_server *srv)
+{
+	if (!srv->holding)
+		return;
+	srv->holding = false;
+	srv->releasing = true;
+	sd_event_source_set_enabled(srv->kick, SD_EVENT_ONESHOT);
+}
+
+struct http_server *http_request_server(const struct http_request *req)
+{
+	return req->srv;
 }
 
 unsigned http_server_connections(const struct http_server *srv)

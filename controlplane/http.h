@@ -74,6 +74,15 @@ void http_server_shutdown(struct http_server *srv);
 unsigned http_server_connections(const struct http_server *srv);
 unsigned http_server_in_flight(const struct http_server *srv);
 
+/* Ordering answers: from http_server_hold_replies() on, answers wait until
+ * http_server_release_replies(), and then go out after every answer given
+ * before the release. A request that wakes a long poll (RunTask waking an
+ * agent) so answers after the poll does: the waiter hears of the change
+ * before the caller, and the caller's client, woken on the same CPU, does not
+ * keep the server from the poll's answer. Held requests stay in flight. */
+void http_server_hold_replies(struct http_server *srv);
+void http_server_release_replies(struct http_server *srv);
+
 /* ---- requests; valid from the handler call until the reply is sent ---- */
 
 const char *http_request_method(const struct http_request *req);
@@ -88,6 +97,7 @@ const void *http_request_body(const struct http_request *req, size_t *len);
 bool http_request_body_too_large(const struct http_request *req);
 /* The client's address as text ("127.0.0.1"), for logs. */
 const char *http_request_peer(struct http_request *req);
+struct http_server *http_request_server(const struct http_request *req);
 
 /* Answer the request (at most once). `body` is copied; `headers` are extra
  * response headers. Returns 0 or -errno (the request is then answered with

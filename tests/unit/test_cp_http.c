@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The HTTP server on a real loopback socket, driven by sd-event: routing,
- * bodies and their limit, and suspend/resume (a handler that answers later
- * from a timer, and a shutdown that answers suspended requests with 503).
+ * bodies and their limit, suspend/resume (a handler that answers later
+ * from a timer, and a shutdown that answers suspended requests with 503), and
+ * held answers (sent only after the release, and after what it released).
  * The client is a plain socket on the same loop.
  */
 #include <setjmp.h>
@@ -89,6 +90,15 @@ static void park_and_answer_handler(void *userdata, struct http_request *req)
 				   s);
 }
 
+/* Answers at once, but holds answers first (as a RunTask that woke an
+ * agent's poll does). */
+static void hold_handler(void *userdata, struct http_request *req)
+{
+	(void)userdata;
+	http_server_hold_replies(http_request_server(req));
+	http_respond(req, 200, "text/plain", "held", 4, NULL, 0);
+}
+
 static int on_client(sd_event_source *src, int fd, uint32_t revents, void *userdata)
 {
 	(void)revents;
@@ -162,9 +172,10 @@ static int setup(void **state)
 		  .userdata = s },
 		{ .path = "/later", .max_body = 0, .handler = park_and_answer_handler, .userdata = s },
 		{ .path = "/park/", .max_body = 0, .handler = park_handler, .userdata = s },
+		{ .path = "/hold", .max_body = 0, .handler = hold_handler, .userdata = s },
 	};
 	struct ecs_err err;
-	s->srv = http_server_new(s->event, "127.0.0.1:0", routes, 3, &err);
+	s->srv = http_server_new(s->event, "127.0.0.1:0", routes, 4, &err);
 	assert_non_null(s->srv);
 	assert_true(http_server_port(s->srv) > 0);
 	*state = s;
@@ -252,6 +263,82 @@ static void test_shutdown_answers_suspended(void **state)
 	assert_null(s->parked);
 }
 
+static int send_request(struct server_ctx *s, const char *path)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(http_server_port(s->srv)) };
+	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	char req[128];
+	int n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+			 path);
+	assert_int_equal(write(fd, req, (size_t)n), n);
+	return fd;
+}
+
+static bool has_data(int fd)
+{
+	char b;
+	return recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 1;
+}
+
+/* Reads what has arrived, without waiting. */
+static void read_now(int fd, char *buf, size_t cap)
+{
+	ssize_t n = recv(fd, buf, cap - 1, MSG_DONTWAIT);
+	buf[n > 0 ? n : 0] = '\0';
+}
+
+static void test_held_answer_follows_release(void **state)
+{
+	struct server_ctx *s = *state;
+	int parked = send_request(s, "/park/a");
+	for (int i = 0; i < 20 && !s->parked; i++)
+		sd_event_run(s->event, 10000);
+	assert_non_null(s->parked);
+
+	/* Answered, but held: nothing reaches the client. */
+	int held = send_request(s, "/hold");
+	for (int i = 0; i < 10; i++)
+		sd_event_run(s->event, 10000);
+	assert_false(has_data(held));
+	assert_int_equal(http_server_in_flight(s->srv), 2);
+
+	/* The parked request is answered, then the release: its answer goes
+	 * out first, the held one only after it. */
+	http_respond(s->parked, 200, "text/plain", "later", 5, NULL, 0);
+	s->parked = NULL;
+	http_server_release_replies(s->srv);
+	for (int i = 0; i < 50 && !has_data(held); i++) {
+		sd_event_run(s->event, 10000);
+		assert_true(has_data(parked) || !has_data(held));
+	}
+	char a[1024], b[1024];
+	read_now(parked, a, sizeof(a));
+	read_now(held, b, sizeof(b));
+	assert_non_null(strstr(a, "\r\n\r\nlater"));
+	assert_non_null(strstr(b, "\r\n\r\nheld"));
+	close(parked);
+	close(held);
+}
+
+static void test_shutdown_sends_held(void **state)
+{
+	struct server_ctx *s = *state;
+	int held = send_request(s, "/hold");
+	for (int i = 0; i < 10; i++)
+		sd_event_run(s->event, 10000);
+	assert_false(has_data(held));
+	http_server_shutdown(s->srv);
+	for (int i = 0; i < 20 && !has_data(held); i++)
+		sd_event_run(s->event, 10000);
+	char b[1024];
+	read_now(held, b, sizeof(b));
+	assert_non_null(strstr(b, "\r\n\r\nheld"));
+	close(held);
+}
+
 static void test_free_with_suspended(void **state)
 {
 	(void)state;
@@ -287,6 +374,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_body_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_suspend_resume, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shutdown_answers_suspended, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_held_answer_follows_release, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shutdown_sends_held, setup, teardown),
 		cmocka_unit_test(test_free_with_suspended),
 	};
 	return cmocka_run_group_tests_name("cp_http", tests, NULL, NULL);
