@@ -207,6 +207,7 @@ int ectr_spawn_prepared(struct ectr *c, struct prepared *p, struct ecs_err *err)
 		.bundle = c->dir,
 		.state_dir = c->dir,
 		.log = p->log,
+		.spare = &e->spare,
 	};
 	pid_t pid = shim_spawn(&sp, err);
 	if (pid < 0)

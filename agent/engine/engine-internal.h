@@ -8,6 +8,7 @@
 #include <systemd/sd-event.h>
 
 #include "engine.h"
+#include "runtime/shim-spare.h"
 #include "taskdef.h"
 
 /* Wire status numbers (Ecsagent__Status), which the state stores too. */
@@ -91,6 +92,9 @@ struct engine {
 	unsigned starting, max_starting;
 	struct ectr *start_queue, *start_queue_tail;
 	sd_event_source *dispatch;        /* deferred: start queued containers */
+	/* The spare shim (spare.c). */
+	struct shim_spare spare;
+	sd_event_source *spare_refill;
 	/* Telemetry arrays handed out by engine_fill_telemetry. */
 	struct telemetry_buf *telemetry;
 };
@@ -128,6 +132,11 @@ uint64_t report_state_key(const struct etask *t);
 /* Everything PENDING, no reason: what the control plane has recorded
  * since RunTask, so there is nothing to tell it. */
 bool report_state_is_initial(const struct etask *t);
+
+/* spare.c: start a spare shim soon, unless there is one or a container is
+ * starting; free it with the engine. */
+void engine_spare_refill(struct engine *e);
+void engine_spare_free(struct engine *e);
 
 /* admit.c: host resource accounting. */
 int admit_requirements(const struct taskdef *td, int64_t *cpu, int64_t *mem, char **ports,

@@ -34,6 +34,7 @@ int engine_new(const struct engine_params *p, struct engine **out, struct ecs_er
 	if (!e)
 		return err_set(err, ENOMEM, "allocating the engine");
 	e->p = *p;
+	e->spare = SHIM_SPARE_NONE;
 	e->tasks_dir = path_join(p->cfg->datadir, "tasks");
 	e->images = image_cache_new();
 	if (e->images)
@@ -63,6 +64,7 @@ void engine_free(struct engine *e)
 	sd_event_source_disable_unref(e->liveness);
 	sd_event_source_disable_unref(e->image_gc);
 	sd_event_source_disable_unref(e->dispatch);
+	engine_spare_free(e);
 	/* After the tasks, which cancel their waits on it. */
 	image_fetcher_free(e->fetcher);
 	image_cache_free(e->images);

@@ -13,6 +13,7 @@ agent_libagent_a_SOURCES += \
 	agent/engine/reconcile.c \
 	agent/engine/recover.c \
 	agent/engine/report.c \
+	agent/engine/spare.c \
 	agent/engine/start-queue.c \
 	agent/engine/task.c \
 	agent/engine/telemetry.c \

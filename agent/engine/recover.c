@@ -177,6 +177,7 @@ int engine_recover(struct engine *e, struct ecs_err *err)
 	sd_event_add_time_relative(e->p.event, &e->liveness, CLOCK_MONOTONIC, 5 * 1000000u, 0,
 				   on_liveness, e);
 	image_gc_arm(e);
+	engine_spare_refill(e);
 	log_info("Recovered %u active task(s) from %s", adopted, e->p.cfg->datadir);
 	return 0;
 }

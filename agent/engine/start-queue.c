@@ -98,8 +98,11 @@ void ectr_start_done(struct ectr *c)
 		return;
 	c->starting = false;
 	e->starting--;
-	if (!e->start_queue)
+	if (!e->start_queue) {
+		if (!e->starting)
+			engine_spare_refill(e);
 		return;
+	}
 	/* Not from here: this runs inside record handling and releases. */
 	if (!e->dispatch) {
 		if (sd_event_add_defer(e->p.event, &e->dispatch, on_dispatch, e) < 0)

@@ -87,6 +87,14 @@ pid_t shim_spawn(const struct shim_params *p, struct ecs_err *err)
 	}
 	argv[n] = NULL;
 
+	if (p->spare) {
+		/* Without one, with too long a line, or with one that died: a
+		 * new shim. */
+		pid_t pid = shim_spare_take(p->spare, (char *const *)argv);
+		if (pid > 0)
+			return pid;
+	}
+
 	/* stdin and stdout on /dev/null, stderr on ours (the shim's few
 	 * messages reach the agent's log), nothing else: not our sockets,
 	 * sd-event fds or database. */

@@ -5,7 +5,8 @@
  * shim records.
  *
  * The shim is one process per container, in the manner of conmon. The agent
- * forks and execs it; the shim calls setsid(), makes itself a child
+ * forks and execs it, or hands the command line to a spare shim it started
+ * earlier (shim-spare.h); the shim calls setsid(), makes itself a child
  * subreaper, runs `RUNTIME run --detach` with pipes as the container's
  * stdout and stderr, and stays until the container's init exits.
  * It outlives an agent restart. Everything it has to tell is written
@@ -29,6 +30,7 @@
 
 #include "error.h"
 #include "runtime.h"
+#include "shim-spare.h"
 #include "taskdef.h"
 
 enum shim_log_driver {
@@ -52,9 +54,11 @@ struct shim_params {
 	const char *bundle;        /* directory with config.json */
 	const char *state_dir;     /* where shim.pid/started/exit go (exists) */
 	struct shim_log log;
+	struct shim_spare *spare;  /* NULL, or one to use up (shim-spare.h) */
 };
 
-/* Start the shim. Returns its pid (>0) or a negative errno. The shim is
+/* Start the shim: hand the command line to the spare when there is one,
+ * else fork and exec. Returns its pid (>0) or a negative errno. The shim is
  * the caller's child; the caller reaps it (SIGCHLD). */
 pid_t shim_spawn(const struct shim_params *p, struct ecs_err *err);
 

@@ -13,6 +13,8 @@ ecsshim_PROGRAMS = agent/ecs-agent-shim
 agent_ecs_agent_shim_SOURCES = \
 	agent/shim/main.c \
 	agent/shim/options.c agent/shim/options.h \
+	agent/shim/spare.c agent/shim/spare.h \
+	agent/shim/job.c agent/shim/job.h \
 	agent/shim/supervise.c agent/shim/supervise.h \
 	agent/shim/runcmd.c agent/shim/runcmd.h \
 	agent/subprocess.c agent/subprocess.h \
@@ -30,6 +32,8 @@ agent_ecs_agent_shim_LDADD =
 # The agent's side: spawning the shim, reading its records.
 agent_libagent_a_SOURCES += \
 	agent/runtime/shim-client.c \
+	agent/runtime/shim-spare.c agent/runtime/shim-spare.h \
+	agent/shim/job.c agent/shim/job.h \
 	agent/shim/records.c agent/shim/records-parse.c agent/shim/records.h
 
 # The unit test compiles the shim's modules itself (they are not in
@@ -46,6 +50,17 @@ tests_unit_test_agent_shim_SOURCES = \
 	agent/shim/escape.c
 tests_unit_test_agent_shim_CFLAGS = $(UNIT_CFLAGS) $(AGENT_CFLAGS)
 tests_unit_test_agent_shim_LDADD = $(AGENT_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/unit/test_agent_shim_spare
+tests_unit_test_agent_shim_spare_CFLAGS = $(UNIT_CFLAGS) $(AGENT_CFLAGS)
+tests_unit_test_agent_shim_spare_LDADD = $(AGENT_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/fuzz/fuzz_agent_shim_job
+tests_fuzz_fuzz_agent_shim_job_SOURCES = tests/fuzz/fuzz_agent_shim_job.c
+tests_fuzz_fuzz_agent_shim_job_CFLAGS = $(AM_CFLAGS) $(AGENT_CFLAGS)
+tests_fuzz_fuzz_agent_shim_job_LDADD = agent/libagent.a $(FUZZ_LDADD)
+tests_fuzz_fuzz_agent_shim_job_LDFLAGS = $(FUZZ_LINKFLAGS)
+EXTRA_DIST += tests/fuzz/corpus/agent_shim_job
 
 check_PROGRAMS += tests/fuzz/fuzz_agent_shim_records
 tests_fuzz_fuzz_agent_shim_records_SOURCES = tests/fuzz/fuzz_agent_shim_records.c

@@ -3,7 +3,9 @@
  * ecs-agent-shim: one per container, in the manner of conmon. It owns the
  * container's stdio and log, reaps its init, and records the exit in the
  * state directory; it outlives the agent that started it. See
- * runtime/shim-client.h for the protocol and options.h for the command line.
+ * runtime/shim-client.h for the protocol and options.h for the command line;
+ * started as a spare (spare.h) it takes its command line from the agent
+ * later, when there is a container for it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,11 +17,12 @@
 
 #include "options.h"
 #include "records.h"
+#include "spare.h"
 #include "supervise.h"
 
 int main(int argc, char **argv)
 {
-	struct shim_opts o;
+	struct shim_opts o = { .id = "(spare)" };
 	char msg[256], text[64];
 	int r;
 
@@ -38,7 +41,8 @@ int main(int argc, char **argv)
 	sigaddset(&chld, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &chld, NULL);
 
-	if (shim_opts_parse(argc, argv, &o, msg, sizeof(msg)) < 0) {
+	bool spare = shim_spare_mode(argc, argv);
+	if (!spare && shim_opts_parse(argc, argv, &o, msg, sizeof(msg)) < 0) {
 		fprintf(stderr, "ecs-agent-shim: %s\n", msg);
 		return 2;
 	}
@@ -59,6 +63,15 @@ int main(int argc, char **argv)
 	}
 	if (chdir("/") < 0)
 		return 1;
+	if (spare) {
+		r = shim_spare_wait(&argc, &argv);
+		if (r != 0)
+			return r > 0 ? 0 : 1;
+		if (shim_opts_parse(argc, argv, &o, msg, sizeof(msg)) < 0) {
+			fprintf(stderr, "ecs-agent-shim: %s\n", msg);
+			return 2;
+		}
+	}
 	r = shim_record_format_pid(text, sizeof(text), getpid());
 	if (r > 0)
 		r = shim_record_write(o.state_dir, SHIM_PID_FILE, text, (size_t)r, false);

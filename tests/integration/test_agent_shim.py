@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """ecs-agent-shim with the real runc: exit codes, signals, logs and their
 rotation, journald without a journal, create failures, surviving SIGTERM and
-its parent's death, OOM kills, and its own memory.
+its parent's death, OOM kills, its own memory, and the shim as a spare.
 
 Needs root (runc, cgroups) and a static busybox (Debian's busybox-static) to
 build a tiny rootfs. Every test removes its containers, cgroups, processes
@@ -13,6 +13,7 @@ import pathlib
 import re
 import shutil
 import signal
+import struct
 import subprocess
 import tempfile
 import time
@@ -128,6 +129,27 @@ class Shim:
         self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         self.pid = self.proc.pid
+        return self
+
+    def start_spare(self, blank=" " * 4095):
+        """As a spare (agent/shim/job.h): started with no container, and
+        handed its command line through fd 3 by hand(). bash, not sh: dash
+        redirects only single-digit descriptors."""
+        r, self.job_w = os.pipe()
+        self.proc = subprocess.Popen(["/bin/bash", "-c", f'exec "$0" "$@" 3<&{r}', str(SHIM),
+                                      "--spare", blank],
+                                     pass_fds=[r], stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        os.close(r)
+        self.pid = self.proc.pid
+        return self
+
+    def hand(self, job=None):
+        if job is None:
+            payload = b"".join(a.encode() + b"\0" for a in self.argv)
+            job = struct.pack("<I", len(payload)) + payload
+        os.write(self.job_w, job)
+        os.close(self.job_w)
         return self
 
     def wait_file(self, name, timeout=20):
@@ -330,3 +352,61 @@ def test_shim_rss(make_shim):
         assert rss_kib < 512, f"shim RSS {rss_kib} KiB"
     assert s.runc("kill", s.id, "KILL").returncode == 0
     assert s.wait_exit()["exit_code"] == "137"
+
+
+def test_spare_runs_the_container_it_is_handed(make_shim):
+    s = make_shim(["/bin/sh", "-c", "echo spare-ran; exit 5"]).start_spare()
+    time.sleep(0.3)
+    # Waiting, and knowing of no container yet.
+    assert s.proc.poll() is None
+    assert not any(s.state.iterdir())
+    s.hand()
+    ex = s.wait_exit()
+    assert ex["exit_code"] == "5"
+    assert (s.state / "shim.pid").read_text() == f"{s.pid}\n"
+    assert [e["log"] for e in s.log_entries()] == ["spare-ran\n"]
+    assert s.proc.returncode == 0
+
+
+def cmdline(pid):
+    return pathlib.Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+
+
+@pytest.mark.parametrize("blank", ["long", "short"])
+def test_spare_shows_its_containers_command_line(make_shim, blank):
+    """What the agent's recovery and ps read: the command line the shim would
+    have been exec'd with. In the spare's blank argument, NUL-padded; where
+    that is too short, the spare execs itself with it."""
+    s = make_shim(["/bin/sh", "-c", "sleep 100"])
+    if blank == "long":
+        s.start_spare()
+    else:
+        s.start_spare(blank=" ")
+    s.hand()
+    s.wait_file("started")
+    args = [a.decode() for a in cmdline(s.pid)]
+    if blank == "long":
+        assert args[len(s.argv):] == [""] * (len(args) - len(s.argv))
+        args = args[:len(s.argv)]
+    else:
+        assert args[-1] == ""
+        args = args[:-1]
+    assert args == s.argv
+    assert s.runc("kill", s.id, "KILL").returncode == 0
+    assert s.wait_exit()["exit_code"] == "137"
+
+
+def test_spare_let_go_or_misfed(make_shim):
+    # Closed without a job (the agent dropped it or died): exits quietly.
+    s = make_shim(["/bin/true"]).start_spare()
+    os.close(s.job_w)
+    assert s.proc.wait(timeout=10) == 0
+    assert s.proc.stderr.read() == b""
+    assert not any(s.state.iterdir())
+    # A job cut short: refused, nothing started.
+    t = make_shim(["/bin/true"]).start_spare()
+    t.hand(job=b"\x09\x00\x00\x00garbage")
+    assert t.proc.wait(timeout=10) == 1
+    assert b"malformed job" in t.proc.stderr.read()
+    assert not any(t.state.iterdir())
+    assert t.runc("list", "-q").stdout.split() == []

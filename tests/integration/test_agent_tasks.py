@@ -6,6 +6,8 @@ Every task definition uses networkMode "none" or "host": bridge networking
 is a later issue (one test checks that it is refused clearly)."""
 import json
 import os
+import pathlib
+import re
 import time
 import uuid
 
@@ -330,3 +332,56 @@ def test_exit_while_agent_down_is_reported_after_restart(images, how):
         assert h.log_lines(arn, "app") == ["up"]
         assert not h.shim_pids()
         assert not h.runc_containers()
+
+
+def spare_shims(agent_pid):
+    """The agent's spare shims: its children started as `ecs-agent-shim --spare`."""
+    out = []
+    for d in pathlib.Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            cmd = (d / "cmdline").read_bytes().split(b"\0")
+            ppid = int(re.search(r"^PPid:\s+(\d+)", (d / "status").read_text(), re.M).group(1))
+        except (OSError, AttributeError):
+            continue
+        if ppid == agent_pid and cmd[0].endswith(b"ecs-agent-shim") and cmd[1:2] == [b"--spare"]:
+            out.append(int(d.name))
+    return out
+
+
+def gone(pid):
+    """No such process, or only a zombie left for its new parent to reap."""
+    try:
+        status = pathlib.Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return True
+    return re.search(r"^State:\s+Z", status, re.M) is not None
+
+
+def test_a_spare_shim_takes_the_next_container(images):
+    with AgentHost() as h:
+        h.start()
+        agent = h.proc.pid
+        spare = wait_for(lambda: spare_shims(agent), 10, "a spare shim", h)
+        assert len(spare) == 1
+        arn = h.run_task(taskdef(family("spare"), container_def(images.busybox, command=SLEEP)))
+        h.wait_status(arn, "RUNNING")
+        cdir = h.container_dir(arn, "app")
+        shim = int((cdir / "shim.pid").read_text())
+        assert shim == spare[0]
+        # It shows its container's command line, as an exec'd shim does.
+        assert shim in h.shim_pids()
+        cmd = (pathlib.Path(f"/proc/{shim}/cmdline")).read_bytes().split(b"\0")
+        assert cmd[cmd.index(b"--state-dir") + 1] == str(cdir).encode()
+        # Another spare once the start is over; the agent's death lets it go.
+        new = wait_for(lambda: [p for p in spare_shims(agent) if p != shim], 10, "a new spare", h)
+        assert len(new) == 1
+        h.kill()
+        wait_for(lambda: gone(new[0]), 10, "the spare to exit with its agent", h)
+        assert not gone(shim)
+        h.start()
+        # The restarted agent adopts the container the spare runs.
+        h.stop_task(arn)
+        h.wait_status(arn, "STOPPED", timeout=40)
+        wait_for(lambda: gone(shim), 10, "the shim to exit with its container", h)
