@@ -17,8 +17,10 @@ the raw runtimes run an unpacked copy of it with a `runc spec` config.
    variants interleaved round by round so that load on the machine hits
    them alike: the agent (RunTask sent, i.e. the request leaving boto3
    after it was built and signed, -> the shim's `started` record, whose
-   started_ms the shim takes right after `runc run --detach` returned; and ->
-   describe-tasks shows RUNNING), `runc run -d`, `crun run -d` and
+   started_ms the shim takes right after `runc run --detach` returned; ->
+   the task's startedAt in describe-tasks, ECS's time of its move to
+   RUNNING, read afterwards; and -> describe-tasks polled every 5 ms shows
+   RUNNING), `runc run -d`, `crun run -d` and
    `podman run -d` (command sent -> returned). Nothing else runs meanwhile:
    each container is stopped, and each task stopped and cleaned up, before
    the next start.
@@ -56,6 +58,7 @@ from agent_bench_host import Host
 def figure_latency(host, runtimes, podman, runs):
     """Round-robin over the variants, rotating who goes first."""
     res = {"agent started": [], "agent describe": [], "RunTask reply": [], "boto3": [],
+           "agent startedAt": [],
            "agent started (call)": [],
            "admitted": [], "shim.pid": [], "container.pid": [], "ctr running": [],
            "task running": []}
@@ -85,6 +88,9 @@ def figure_latency(host, runtimes, podman, runs):
                     res["agent started"].append(started - t_sent * 1000)
                     res["agent started (call)"].append(started - t_call * 1000)
                     res["boto3"].append((t_sent - t_call) * 1000)
+                    # What ECS calls the task's move to RUNNING, read once
+                    # it is there (no fast polling during the start).
+                    res["agent startedAt"].append(host.started_at(arn) - t_sent * 1000)
                 else:
                     seen = host.wait_status([arn], "RUNNING", 0.005)
                     res["agent describe"].append((seen - t_sent) * 1000)
@@ -225,6 +231,8 @@ def main():
         host.stop_tasks(warm)
         time.sleep(2)
         idle_before = mem_kib(host.agent.pid)
+        spares = host.spare_pids()
+        spare = mem_kib(spares[0]) if spares else None
 
         log(f"figure 1: start latency, {args.runs} rounds")
         lat = figure_latency(host, runtimes, podman, args.runs)
@@ -247,6 +255,7 @@ def main():
         print(f"{'variant':<44} {'median':>8} {'p90':>8} {'min':>8}")
         rows = [("ecs-agent: RunTask sent -> shim 'started'", lat["agent started"]),
                 ("  same from the boto3 call (+ its own work)", lat["agent started (call)"]),
+                ("ecs-agent: RunTask sent -> its startedAt", lat["agent startedAt"]),
                 ("ecs-agent: RunTask sent -> describe RUNNING", lat["agent describe"]),
                 ("runc run -d", lat["runc"]), ("crun run -d", lat["crun"]),
                 ("podman run -d (runc, conmon)", lat["podman"])]
@@ -292,6 +301,11 @@ def main():
                          (f"{args.rss_tasks} tasks running", agent_loaded),
                          ("idle again after all tasks were cleaned up", idle_after)):
             print(f"{label:<44} {m[0]:8d} {m[1]:8d} {m[2]:8d} {m[3]:8d}")
+        if spare:
+            print(f"{'its spare shim, idle (one per agent)':<44} "
+                  + " ".join(f"{v:8d}" for v in spare))
+        else:
+            print("(no spare shim was found)")
 
         print(f"\n4. ecs-agent-shim memory per container, KiB, over {len(shims)} shims")
         print(f"{'':<44} {'VmRSS':>8} {'PSS':>8} {'RssAnon':>8} {'RssFile':>8}")

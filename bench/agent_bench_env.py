@@ -6,6 +6,7 @@ import json
 import math
 import os
 import pathlib
+import re
 import shutil
 import signal
 import subprocess
@@ -65,6 +66,16 @@ def cmdline(pid):
         return pathlib.Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
         return []
+
+
+def parent(pid):
+    """The parent pid of `pid`, None when it is gone."""
+    try:
+        status = pathlib.Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    m = re.search(r"^PPid:\s+(\d+)", status, re.M)
+    return int(m.group(1)) if m else None
 
 
 def reap_orphans(keep):

@@ -15,7 +15,7 @@ import boto3
 import botocore.config
 
 from agent_bench_env import (AKID, BUILD, CLUSTER, COMMAND, CONTAINER, JOIN_TOKEN, MEMORY_MIB,
-                             REGION, SECRET, cmdline, mounts_below, reap_orphans,
+                             REGION, SECRET, cmdline, mounts_below, parent, reap_orphans,
                              remove_cgroups, run)
 
 
@@ -245,6 +245,14 @@ class Host:
             self.check_alive()
             time.sleep(interval)
 
+    def started_at(self, arn):
+        """describe-tasks' startedAt (realtime ms): when the task moved to
+        RUNNING, as the agent reported it. Polled slowly: call it after the
+        start was timed."""
+        self.wait_status([arn], "RUNNING", 0.05)
+        task = self.ecs.describe_tasks(cluster=CLUSTER, tasks=[arn])["tasks"][0]
+        return task["startedAt"].timestamp() * 1000
+
     def stop_tasks(self, arns, timeout=120):
         """Stop, wait for STOPPED and for the agent's cleanup (task
         directories gone), so that the next measurement starts quiet."""
@@ -264,6 +272,17 @@ class Host:
                 argv = cmdline(d.name)
                 if (argv and argv[0].endswith(b"ecs-agent-shim")
                         and any(str(self.datadir).encode() in a for a in argv)):
+                    out.append(int(d.name))
+        return out
+
+    def spare_pids(self):
+        """The agent's spare shims: its children run as `ecs-agent-shim --spare`."""
+        out = []
+        for d in pathlib.Path("/proc").iterdir():
+            if d.name.isdigit():
+                argv = cmdline(d.name)
+                if (argv and argv[0].endswith(b"ecs-agent-shim") and argv[1:2] == [b"--spare"]
+                        and parent(d.name) == self.agent.pid):
                     out.append(int(d.name))
         return out
 
