@@ -147,7 +147,7 @@ static int scan_self(struct scan *s)
 	return 0;
 }
 
-long memtrim_self(void)
+static long trim(bool fault_around_off)
 {
 	struct memtrim_range ranges[RANGES_MAX];
 	struct scan s = { .out = ranges, .cap = RANGES_MAX };
@@ -161,12 +161,22 @@ long memtrim_self(void)
 		size_t size = ranges[i].end - ranges[i].start;
 		/* No fault-around from now on: a fault maps the folio it
 		 * hits, not its neighbours too. */
-		if (madvise(addr, size, MADV_RANDOM) < 0)
+		if (fault_around_off && madvise(addr, size, MADV_RANDOM) < 0)
 			continue;
 		if (madvise(addr, size, MADV_DONTNEED) == 0)
 			kb += (long)ranges[i].rss_kb;
 	}
 	return kb;
+}
+
+long memtrim_self(void)
+{
+	return trim(true);
+}
+
+long memtrim_self_idle(void)
+{
+	return trim(false);
 }
 
 void memtrim_heap(void)

@@ -43,6 +43,11 @@ size_t memtrim_parse(const char *smaps, size_t len, struct memtrim_range *out, s
  * has loaded what it needs, in a program that does not unload libraries. */
 long memtrim_self(void);
 
+/* The same before a long idle wait that more start-up follows (a spare
+ * shim waiting for its container): fault-around stays on, so that start-up
+ * maps its pages back in a few large faults, not page by page. */
+long memtrim_self_idle(void);
+
 /* Give the heap's free pages back to the kernel (malloc_trim): after tasks
  * were forgotten, so that a burst of tasks does not leave the daemon
  * holding their memory. */

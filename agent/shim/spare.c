@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "job.h"
+#include "memtrim.h"
 
 static char job[SHIM_JOB_MAX + 1];
 static char *job_argv[SHIM_JOB_MAX_ARGS];
@@ -51,6 +52,9 @@ static bool retitle(int argc, char **argv, const char *text, size_t len)
 
 int shim_spare_wait(int *argc, char ***argv)
 {
+	/* Idle until the next start, perhaps for hours: unmap what starting
+	 * up mapped of the executable. */
+	memtrim_self_idle();
 	ssize_t n = read_job(SHIM_SPARE_FD);
 	close(SHIM_SPARE_FD);
 	if (n == 0)

@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -84,6 +85,25 @@ static long trimmable_rss(void *addr)
 	return -1;
 }
 
+/* Whether the mapping at addr has VmFlag `flag` ("rr": MADV_RANDOM). */
+static bool vmflag(void *addr, const char *flag)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+	assert_int_equal(file_read_all("/proc/self/smaps", 16u << 20, &text, &len, NULL), 0);
+	char head[32];
+	snprintf(head, sizeof(head), "%lx-", (unsigned long)(uintptr_t)addr);
+	const char *m = strstr(text, head);
+	assert_non_null(m);
+	const char *f = strstr(m, "VmFlags:");
+	assert_non_null(f);
+	const char *end = strchr(f, '\n');
+	char want[8];
+	snprintf(want, sizeof(want), " %s", flag);
+	const char *hit = strstr(f, want);
+	return hit && (!end || hit < end);
+}
+
 static void test_trim_self(void **unused)
 {
 	(void)unused;
@@ -116,9 +136,16 @@ static void test_trim_self(void **unused)
 	assert_int_equal(trimmable_rss(cow), -1);
 	assert_int_equal(trimmable_rss(rw), -1);
 
-	long kb = memtrim_self();
-	assert_true(kb >= SIZE / 1024);
+	/* Before an idle wait: dropped, fault-around left on. */
+	assert_true(memtrim_self_idle() >= SIZE / 1024);
 	assert_int_equal(trimmable_rss(clean), 0);
+	assert_false(vmflag(clean, "rr"));
+	sum += clean[0];
+
+	long kb = memtrim_self();
+	assert_true(kb >= 4);
+	assert_int_equal(trimmable_rss(clean), 0);
+	assert_true(vmflag(clean, "rr"));
 	/* A touch maps the page back (with the rest of its page-cache
 	 * folio on kernels that map folios whole). */
 	sum += clean[SIZE / 2];
