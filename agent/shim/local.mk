@@ -62,6 +62,14 @@ tests_fuzz_fuzz_agent_shim_job_LDADD = agent/libagent.a $(FUZZ_LDADD)
 tests_fuzz_fuzz_agent_shim_job_LDFLAGS = $(FUZZ_LINKFLAGS)
 EXTRA_DIST += tests/fuzz/corpus/agent_shim_job
 
+check_PROGRAMS += tests/fuzz/fuzz_agent_shim_runcmd
+tests_fuzz_fuzz_agent_shim_runcmd_SOURCES = tests/fuzz/fuzz_agent_shim_runcmd.c \
+	agent/shim/runcmd.c
+tests_fuzz_fuzz_agent_shim_runcmd_CFLAGS = $(AM_CFLAGS) $(AGENT_CFLAGS)
+tests_fuzz_fuzz_agent_shim_runcmd_LDADD = agent/libagent.a $(FUZZ_LDADD)
+tests_fuzz_fuzz_agent_shim_runcmd_LDFLAGS = $(FUZZ_LINKFLAGS)
+EXTRA_DIST += tests/fuzz/corpus/agent_shim_runcmd
+
 check_PROGRAMS += tests/fuzz/fuzz_agent_shim_records
 tests_fuzz_fuzz_agent_shim_records_SOURCES = tests/fuzz/fuzz_agent_shim_records.c
 tests_fuzz_fuzz_agent_shim_records_CFLAGS = $(AM_CFLAGS) $(AGENT_CFLAGS)

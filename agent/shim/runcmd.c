@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <spawn.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -73,6 +74,36 @@ int runcmd_capture(char *const argv[], int devnull, char *buf, size_t cap)
 	if (cap > 0)
 		buf[used] = '\0';
 	return runcmd_wait(pid);
+}
+
+int runcmd_parse_children(const char *text, size_t len, pid_t *out)
+{
+	size_t n = 0;
+	long pid = 0;
+	for (size_t i = 0; i < len;) {
+		if (text[i] == ' ' || text[i] == '\n') {
+			i++;
+			continue;
+		}
+		long v = 0;
+		size_t start = i;
+		while (i < len && text[i] >= '0' && text[i] <= '9') {
+			v = v * 10 + (text[i] - '0');
+			if (v > INT_MAX)
+				return -EINVAL;
+			i++;
+		}
+		if (i == start || v == 0 || (i < len && text[i] != ' ' && text[i] != '\n'))
+			return -EINVAL;
+		pid = v;
+		n++;
+	}
+	if (n == 0)
+		return -ESRCH;
+	if (n > 1)
+		return -E2BIG;
+	*out = (pid_t)pid;
+	return 0;
 }
 
 /* Go's strconv.Quote form inside msg="...": undo \" and \\, and turn the

@@ -31,6 +31,7 @@ struct shim {
 	int sigfd;
 	struct shim_logger log;
 	pid_t init;           /* the container's init */
+	bool by_children;     /* init from our children list, not a pid file */
 	struct shim_oom *oom;
 	bool exited;
 	int status;           /* init's wait status */
@@ -109,20 +110,48 @@ static int fail_start(struct shim *s, const char *error)
 	return 1;
 }
 
-static int read_container_pid(struct shim *s, pid_t *out)
+/* /proc/self/task/PID/children (CONFIG_PROC_CHILDREN): how the shim
+ * learns its container's init without a pid file. */
+static void children_path(char *buf, size_t size)
 {
-	char path[PATH_MAX], buf[32];
-	snprintf(path, sizeof(path), "%s/%s", s->o->state_dir, SHIM_CONTAINER_PID_FILE);
+	snprintf(buf, size, "/proc/self/task/%d/children", (int)getpid());
+}
+
+static int read_small(const char *path, char *buf, size_t cap, size_t *len)
+{
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	ssize_t n = read(fd, buf, cap);
 	close(fd);
-	if (n <= 0)
+	if (n < 0)
+		return -EIO;
+	*len = (size_t)n;
+	return 0;
+}
+
+/* The container's init. `run --detach` exits once the init runs, and the
+ * kernel reparents the init to us (a subreaper): it is our one child, live
+ * or a zombie we have not reaped. Read from our children list, else from
+ * the runtime's pid file. */
+static int read_container_pid(struct shim *s, pid_t *out)
+{
+	char path[PATH_MAX], buf[256];
+	size_t n = 0;
+	int r;
+	if (s->by_children) {
+		children_path(path, sizeof(path));
+		if ((r = read_small(path, buf, sizeof(buf), &n)) < 0)
+			return r;
+		return runcmd_parse_children(buf, n, out);
+	}
+	snprintf(path, sizeof(path), "%s/%s", s->o->state_dir, SHIM_CONTAINER_PID_FILE);
+	if ((r = read_small(path, buf, 31, &n)) < 0)
+		return r;
+	if (n == 0)
 		return -EINVAL;
-	buf[n] = '\0';
 	long v = 0;
-	for (ssize_t i = 0; i < n && buf[i] >= '0' && buf[i] <= '9'; i++) {
+	for (size_t i = 0; i < n && buf[i] >= '0' && buf[i] <= '9'; i++) {
 		v = v * 10 + (buf[i] - '0');
 		if (v > INT_MAX)
 			return -EINVAL;
@@ -139,12 +168,26 @@ static int read_container_pid(struct shim *s, pid_t *out)
  * runtime passes its stdio to the container when there is no terminal. */
 static int run_detached(struct shim *s, int out_w, int err_r, int err_w)
 {
+	/* No --pid-file where our children list tells the init: runc writes
+	 * the pid file with O_SYNC, a disk flush in every start (over a
+	 * millisecond here). runc only: its `run --detach` has reaped its
+	 * intermediate processes when it exits, leaving the init our one
+	 * child; crun's may outlive crun for a moment. */
+	char path[PATH_MAX];
+	children_path(path, sizeof(path));
+	const char *base = strrchr(s->o->runtime, '/');
+	base = base ? base + 1 : s->o->runtime;
+	s->by_children = strcmp(base, "runc") == 0 && access(path, R_OK) == 0;
 	char pidfile[PATH_MAX];
 	snprintf(pidfile, sizeof(pidfile), "%s/%s", s->o->state_dir, SHIM_CONTAINER_PID_FILE);
 	unlink(pidfile);
 	char *argv[] = { (char *)s->o->runtime, "--root", (char *)s->o->runtime_root, "run",
 			 "--detach", "--bundle", (char *)s->o->bundle, "--pid-file", pidfile,
 			 (char *)s->o->id, NULL };
+	if (s->by_children) {
+		argv[7] = (char *)s->o->id;
+		argv[8] = NULL;
+	}
 	pid_t pid = runcmd_spawn(argv, s->devnull, out_w, err_w);
 	if (pid < 0) {
 		say(s, "starting the runtime", pid);
@@ -291,7 +334,8 @@ int shim_supervise(const struct shim_opts *o)
 	if (r != 0)
 		return r;
 	if ((r = read_container_pid(&s, &s.init)) < 0) {
-		snprintf(msg, sizeof(msg), "reading %s: %s", SHIM_CONTAINER_PID_FILE, strerror(-r));
+		snprintf(msg, sizeof(msg), "the container's init pid (%s): %s",
+			 s.by_children ? "our children" : SHIM_CONTAINER_PID_FILE, strerror(-r));
 		return fail_start(&s, msg);
 	}
 	/* The cgroup is known once the init exists, and can be looked up until

@@ -259,6 +259,18 @@ def test_sigkill_through_runc(make_shim):
     assert [e["log"] for e in s.log_entries()] == ["ready\n"]
 
 
+def test_init_pid_from_the_children_list(make_shim):
+    """Under runc the shim learns the init from its children list, sparing
+    runc an O_SYNC pid file; the pid is the runtime's own."""
+    s = make_shim(["/bin/sh", "-c", "sleep 100"]).start()
+    started = s.wait_file("started")
+    state = json.loads(s.runc("state", s.id).stdout)
+    assert int(started["pid"]) == state["pid"]
+    assert not (s.state / "container.pid").exists()
+    assert s.runc("kill", s.id, "KILL").returncode == 0
+    assert s.wait_exit()["exit_code"] == "137"
+
+
 def test_json_file_rotation(make_shim):
     script = 'i=0; while [ $i -lt 300 ]; do echo "line $i"; i=$((i+1)); done'
     s = make_shim(["/bin/sh", "-c", script],

@@ -875,6 +875,26 @@ static void test_error_line(void **state)
 
 /* ---- spawning (agent side) and liveness ---- */
 
+static void test_parse_children(void **state)
+{
+	(void)state;
+	pid_t pid = 0;
+	assert_int_equal(runcmd_parse_children("4242 ", 5, &pid), 0);
+	assert_int_equal(pid, 4242);
+	assert_int_equal(runcmd_parse_children("17", 2, &pid), 0);
+	assert_int_equal(pid, 17);
+	assert_int_equal(runcmd_parse_children("", 0, &pid), -ESRCH);
+	assert_int_equal(runcmd_parse_children(" \n", 2, &pid), -ESRCH);
+	assert_int_equal(runcmd_parse_children("12 13 ", 6, &pid), -E2BIG);
+	assert_int_equal(runcmd_parse_children("12x ", 4, &pid), -EINVAL);
+	assert_int_equal(runcmd_parse_children("0 ", 2, &pid), -EINVAL);
+	assert_int_equal(runcmd_parse_children("-3 ", 3, &pid), -EINVAL);
+	assert_int_equal(runcmd_parse_children("99999999999 ", 12, &pid), -EINVAL);
+	/* The length is honoured: nothing past it is read. */
+	assert_int_equal(runcmd_parse_children("12 13", 2, &pid), 0);
+	assert_int_equal(pid, 12);
+}
+
 static void test_spawn_args(void **state)
 {
 	/* A stand-in shim that writes its arguments next to itself. */
@@ -1025,6 +1045,7 @@ int main(void)
 		cmocka_unit_test(test_records_strict),
 		cmocka_unit_test_setup_teardown(test_record_files, setup_tmp, teardown_tmp),
 		cmocka_unit_test(test_log_options),
+		cmocka_unit_test(test_parse_children),
 		cmocka_unit_test(test_oom_counter),
 		cmocka_unit_test_setup_teardown(test_oom_capture, setup_tmp, teardown_tmp),
 		cmocka_unit_test(test_error_line),
