@@ -25,6 +25,7 @@
 #include "fileio.h"
 #include "log.h"
 #include "memtrim.h"
+#include "memtrim-zero.h"
 #include "procfs.h"
 
 static void status(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -105,6 +106,11 @@ static void cb_registered(void *ud, const char *arn)
 			log_warn("Unmapping start-up library pages: %s", strerror((int)-kb));
 		else
 			log_debug("Unmapped %ld kB of library pages used only at start-up", kb);
+		kb = memtrim_zero_bss();
+		if (kb < 0)
+			log_debug("Not dropping zero .bss pages: %s", strerror((int)-kb));
+		else
+			log_debug("Dropped %ld kB of all-zero .bss pages", kb);
 	}
 }
 

@@ -12,6 +12,7 @@ agent_libagent_a_SOURCES = \
 	agent/daemon-register.c \
 	agent/fsutil.c agent/fsutil.h \
 	agent/memtrim.c agent/memtrim.h \
+	agent/memtrim-zero.c agent/memtrim-zero.h \
 	agent/procfs.c agent/procfs.h \
 	agent/subprocess.c agent/subprocess.h
 
