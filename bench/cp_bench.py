@@ -75,7 +75,8 @@ def wrk(url, target, body, seconds, connections):
 def poll_wakeup_ms(ecs, agent_bin, url, samples=20):
     """Time from a RunTask reply to the parked long poll of the chosen
     instance returning with the new desired state (an upper bound: it
-    includes the poller process exiting)."""
+    includes the poller process exiting). The control plane answers the
+    poll before it sends the reply, so this is mostly that exit."""
     ecs.create_cluster(clusterName="latency")
     reg = json.loads(subprocess.run(
         [str(agent_bin), "register", "--endpoint", url, "--join-token", JOIN_TOKEN,
