@@ -453,6 +453,14 @@ class AgentHost:
             except Exception as e:  # keep going: everything must go
                 problems.append(f"{fn.__name__}: {e}")
 
+        def kill(pid):
+            """SIGKILL; one already gone is what we want (the agent's spare
+            shim exits by itself once the agent is dead)."""
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
         attempt(self.kill)
         # Sanitizer builds: a report in the agent's log fails the test.
         m = re.search(r"^.*(ERROR: \w+Sanitizer|runtime error:).*$", self.log_text(), re.M)
@@ -464,18 +472,18 @@ class AgentHost:
             attempt(_run, self.runtime(), "--root", self.runc_root(), "delete", "--force", cid,
                     check=False)
         for pid in self.shim_pids():
-            attempt(os.kill, pid, signal.SIGKILL)
+            attempt(kill, pid)
         if self.netns:
             # Whatever still runs in the namespace was started by this host.
             r = _run("ip", "netns", "pids", self.netns, check=False)
             for pid in r.stdout.split():
-                attempt(os.kill, int(pid), signal.SIGKILL)
+                attempt(kill, int(pid))
         # Processes still in the task cgroups (containers runc lost track of).
         for cg in self.cgroup_dirs():
             procs = cg / "cgroup.procs"
             try:
                 for pid in procs.read_text().split():
-                    attempt(os.kill, int(pid), signal.SIGKILL)
+                    attempt(kill, int(pid))
             except OSError:
                 pass
         time.sleep(0.1 if self.netns else 0)
