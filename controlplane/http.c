@@ -47,11 +47,10 @@ struct http_request {
 	/* Suspension */
 	bool waiting;    /* handler asked to answer later, no answer yet */
 	bool suspended;  /* MHD_suspend_connection() in effect */
-	bool held;       /* answered while replies are held: on srv->held */
 	void (*on_abort)(void *userdata, struct http_request *req);
 	void *abort_data;
 	struct http_request *next_waiting, *prev_waiting;
-	struct http_request *next_held, *prev_held;
+	struct http_request *next_held; /* answered while replies are held */
 };
 
 struct http_server {
@@ -206,45 +205,36 @@ static void unlink_waiting(struct http_request *req)
 	req->waiting = false;
 }
 
-static void unlink_held(struct http_request *req)
-{
-	if (!req->held)
-		return;
-	if (req->prev_held)
-		req->prev_held->next_held = req->next_held;
-	else
-		req->srv->held = req->next_held;
-	if (req->next_held)
-		req->next_held->prev_held = req->prev_held;
-	req->next_held = req->prev_held = NULL;
-	req->held = false;
-}
-
-/* Suspend an answered request until the release. */
+/* Suspend an answered request until the release. Held connections are
+ * suspended, so MHD completes (and frees) none before it is resumed, which
+ * takes it off the list: nothing else ever unlinks one. */
 static enum MHD_Result hold(struct http_request *req)
 {
 	struct http_server *srv = req->srv;
-	req->held = true;
-	req->prev_held = NULL;
 	req->next_held = srv->held;
-	if (srv->held)
-		srv->held->prev_held = req;
 	srv->held = req;
 	req->suspended = true;
 	MHD_suspend_connection(req->conn);
 	return MHD_YES;
 }
 
-static void resume_held(struct http_server *srv)
+/* Resume every held request; MHD calls on_request() for each again, which
+ * queues its response. */
+static void resume_all_held(struct http_server *srv)
 {
-	srv->releasing = false;
 	while (srv->held) {
 		struct http_request *req = srv->held;
-		unlink_held(req);
-		/* MHD calls on_request() again, which queues the response. */
+		srv->held = req->next_held;
+		req->next_held = NULL;
 		req->suspended = false;
 		MHD_resume_connection(req->conn);
 	}
+}
+
+static void resume_held(struct http_server *srv)
+{
+	srv->releasing = false;
+	resume_all_held(srv);
 	sd_event_source_set_enabled(srv->kick, SD_EVENT_ONESHOT);
 }
 
@@ -254,7 +244,6 @@ static void request_free(struct http_request *req)
 		return;
 	req->srv->in_flight--;
 	unlink_waiting(req);
-	unlink_held(req);
 	if (req->response)
 		MHD_destroy_response(req->response);
 	free(req->method);
@@ -465,8 +454,7 @@ void http_server_free(struct http_server *srv)
 				MHD_resume_connection(req->conn);
 			}
 		}
-		for (struct http_request *req = srv->held; req; req = req->next_held)
-			MHD_resume_connection(req->conn);
+		resume_all_held(srv);
 		MHD_stop_daemon(srv->mhd);
 	}
 	sd_event_source_disable_unref(srv->io);

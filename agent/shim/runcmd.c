@@ -76,7 +76,7 @@ int runcmd_capture(char *const argv[], int devnull, char *buf, size_t cap)
 	return runcmd_wait(pid);
 }
 
-int runcmd_parse_children(const char *text, size_t len, pid_t *out)
+int runcmd_parse_one_pid(const char *text, size_t len, pid_t *out)
 {
 	size_t n = 0;
 	long pid = 0;

@@ -25,10 +25,11 @@ int runcmd_capture(char *const argv[], int devnull, char *buf, size_t cap);
  * spaces. */
 void runcmd_error_line(const char *text, size_t len, char *line, size_t cap);
 
-/* The one pid in a /proc/PID/task/TID/children text ("123 " or "123"):
+/* The one pid in a /proc/PID/task/TID/children text ("123 ") or a
+ * runtime's pid file ("123"):
  * 0, -ESRCH with none, -E2BIG with more than one, -EINVAL for anything
  * that is not decimal pids separated by spaces. */
-int runcmd_parse_children(const char *text, size_t len, pid_t *out);
+int runcmd_parse_one_pid(const char *text, size_t len, pid_t *out);
 
 /* "exited with status N" / "killed by signal N" for a wait status. */
 void runcmd_describe_status(int status, char *buf, size_t cap);

@@ -138,28 +138,12 @@ static int read_container_pid(struct shim *s, pid_t *out)
 {
 	char path[PATH_MAX], buf[256];
 	size_t n = 0;
-	int r;
-	if (s->by_children) {
+	if (s->by_children)
 		children_path(path, sizeof(path));
-		if ((r = read_small(path, buf, sizeof(buf), &n)) < 0)
-			return r;
-		return runcmd_parse_children(buf, n, out);
-	}
-	snprintf(path, sizeof(path), "%s/%s", s->o->state_dir, SHIM_CONTAINER_PID_FILE);
-	if ((r = read_small(path, buf, 31, &n)) < 0)
-		return r;
-	if (n == 0)
-		return -EINVAL;
-	long v = 0;
-	for (size_t i = 0; i < n && buf[i] >= '0' && buf[i] <= '9'; i++) {
-		v = v * 10 + (buf[i] - '0');
-		if (v > INT_MAX)
-			return -EINVAL;
-	}
-	if (v <= 0)
-		return -EINVAL;
-	*out = (pid_t)v;
-	return 0;
+	else
+		snprintf(path, sizeof(path), "%s/%s", s->o->state_dir, SHIM_CONTAINER_PID_FILE);
+	int r = read_small(path, buf, sizeof(buf), &n);
+	return r < 0 ? r : runcmd_parse_one_pid(buf, n, out);
 }
 
 /* `RUNTIME run --detach` with the pipes as the container's stdout/stderr:

@@ -32,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 
 	pid_t pid = 0;
-	if (runcmd_parse_children(text, size, &pid) == 0 && pid <= 0)
+	if (runcmd_parse_one_pid(text, size, &pid) == 0 && pid <= 0)
 		abort();
 	return 0;
 }

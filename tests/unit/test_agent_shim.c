@@ -879,19 +879,19 @@ static void test_parse_children(void **state)
 {
 	(void)state;
 	pid_t pid = 0;
-	assert_int_equal(runcmd_parse_children("4242 ", 5, &pid), 0);
+	assert_int_equal(runcmd_parse_one_pid("4242 ", 5, &pid), 0);
 	assert_int_equal(pid, 4242);
-	assert_int_equal(runcmd_parse_children("17", 2, &pid), 0);
+	assert_int_equal(runcmd_parse_one_pid("17", 2, &pid), 0);
 	assert_int_equal(pid, 17);
-	assert_int_equal(runcmd_parse_children("", 0, &pid), -ESRCH);
-	assert_int_equal(runcmd_parse_children(" \n", 2, &pid), -ESRCH);
-	assert_int_equal(runcmd_parse_children("12 13 ", 6, &pid), -E2BIG);
-	assert_int_equal(runcmd_parse_children("12x ", 4, &pid), -EINVAL);
-	assert_int_equal(runcmd_parse_children("0 ", 2, &pid), -EINVAL);
-	assert_int_equal(runcmd_parse_children("-3 ", 3, &pid), -EINVAL);
-	assert_int_equal(runcmd_parse_children("99999999999 ", 12, &pid), -EINVAL);
+	assert_int_equal(runcmd_parse_one_pid("", 0, &pid), -ESRCH);
+	assert_int_equal(runcmd_parse_one_pid(" \n", 2, &pid), -ESRCH);
+	assert_int_equal(runcmd_parse_one_pid("12 13 ", 6, &pid), -E2BIG);
+	assert_int_equal(runcmd_parse_one_pid("12x ", 4, &pid), -EINVAL);
+	assert_int_equal(runcmd_parse_one_pid("0 ", 2, &pid), -EINVAL);
+	assert_int_equal(runcmd_parse_one_pid("-3 ", 3, &pid), -EINVAL);
+	assert_int_equal(runcmd_parse_one_pid("99999999999 ", 12, &pid), -EINVAL);
 	/* The length is honoured: nothing past it is read. */
-	assert_int_equal(runcmd_parse_children("12 13", 2, &pid), 0);
+	assert_int_equal(runcmd_parse_one_pid("12 13", 2, &pid), 0);
 	assert_int_equal(pid, 12);
 }
 
